@@ -1,0 +1,296 @@
+"""Claims, verdicts and the registry that ``bnverify check`` runs.
+
+A *claim* is one row of the catalogue (``bnverify.catalogue``; IDs as in CLAIMS.md).  Modules in
+``proofs/`` attach *checks* to claims with the :func:`check` decorator; several methods (symbolic,
+property, monte-carlo, sweep, experiment, ...) may check the same claim.  A check returns a
+:class:`MethodResult`; the claim's verdict combines its methods' verdicts (:func:`combine`).
+
+Verdicts are data: the CLI and the reports render them; nothing here prints.
+
+Example
+-------
+>>> from bnverify.claims import check, MethodResult
+>>> @check("E40", method="example", register=False)
+... def _demo(ctx):
+...     return MethodResult("verified", "example", "trivially")
+>>> _demo.claim_id
+'E40'
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .catalogue import BY_ID, IDS
+from .errors import BNVerifyError
+
+VERDICTS = ("verified", "refuted", "inconclusive", "not-encoded")
+PROFILES = ("quick", "thorough")
+
+
+@dataclass
+class Correction:
+    """A corrected statement derived by the toolkit and checked with the same machinery."""
+
+    statement: str
+    verdict: str
+    evidence: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class MethodResult:
+    """The outcome of one method applied to one claim.
+
+    ``evidence`` is one line for the table; ``details`` is any JSON-able data (sample sizes,
+    tolerances, estimated constants); ``counterexample`` a JSON-able configuration (for
+    configurations of the dynamics: the ``bnverify run --config`` format, so it replays).
+    """
+
+    verdict: str
+    method: str
+    evidence: str
+    details: dict[str, Any] = field(default_factory=dict)
+    counterexample: dict[str, Any] | None = None
+    correction: Correction | None = None
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {self.verdict!r}")
+        self.evidence = " ".join(str(self.evidence).split())
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["details"] = to_jsonable(self.details)
+        out["counterexample"] = to_jsonable(self.counterexample)
+        out["correction"] = self.correction.to_json() if self.correction else None
+        return out
+
+
+@dataclass
+class CheckContext:
+    """What a check may use: the profile, a seed and a seeded generator, a time budget hint."""
+
+    profile: str = "quick"
+    seed: int = 0
+    database: Any = None  # a hypothesis ExampleDatabase, or None
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise BNVerifyError(f"profile: unknown profile {self.profile!r} (use quick or thorough)")
+
+    @property
+    def thorough(self) -> bool:
+        return self.profile == "thorough"
+
+    def rng(self, salt: str = "") -> np.random.Generator:
+        """A generator seeded from ``seed`` and ``salt`` (e.g. the claim ID), so that checks draw
+        independent but reproducible streams whatever order they run in."""
+        salt_int = int.from_bytes(salt.encode(), "little") % (2**63) if salt else 0
+        return np.random.default_rng([self.seed, salt_int])
+
+    def n(self, quick: int, thorough: int) -> int:
+        """A sample size for this profile."""
+        return thorough if self.thorough else quick
+
+
+CheckFn = Callable[[CheckContext], MethodResult]
+
+
+@dataclass
+class Check:
+    claim_id: str
+    method: str
+    fn: CheckFn
+    module: str
+    reading: str = ""  # how a garbled statement was read, and why
+    slow: bool = False
+
+
+_REGISTRY: dict[str, list[Check]] = {}
+_READINGS: dict[str, str] = {}
+
+
+def check(
+    claim_id: str, method: str, reading: str = "", register: bool = True, slow: bool = False
+) -> Callable[[CheckFn], CheckFn]:
+    """Decorator: register ``fn(ctx) -> MethodResult`` as a check of ``claim_id`` by ``method``.
+
+    ``reading`` says how the printed (possibly garbled) statement was read and why.
+    """
+    if claim_id not in BY_ID:
+        raise BNVerifyError(f"claim: unknown claim ID {claim_id!r}")
+
+    def deco(fn: CheckFn) -> CheckFn:
+        entry = Check(claim_id, method, fn, fn.__module__, reading, slow)
+        fn.claim_id = claim_id  # type: ignore[attr-defined]
+        fn.method = method  # type: ignore[attr-defined]
+        if register:
+            lst = _REGISTRY.setdefault(claim_id, [])
+            lst[:] = [c for c in lst if not (c.method == method and c.fn.__qualname__ == fn.__qualname__)]
+            lst.append(entry)
+            if reading:
+                _READINGS[claim_id] = reading
+        return fn
+
+    return deco
+
+
+_LOADED = False
+
+
+def load_proofs() -> None:
+    """Import every module of the ``proofs`` package so that their checks register."""
+    global _LOADED
+    if _LOADED:
+        return
+    import proofs
+
+    for mod in sorted(pkgutil.walk_packages(proofs.__path__, "proofs."), key=lambda m: m.name):
+        importlib.import_module(mod.name)
+    _LOADED = True
+
+
+def checks_for(claim_id: str) -> list[Check]:
+    load_proofs()
+    return list(_REGISTRY.get(claim_id, []))
+
+
+def reading_for(claim_id: str) -> str:
+    load_proofs()
+    return _READINGS.get(claim_id, "")
+
+
+def resolve_ids(ids: list[str] | None) -> list[str]:
+    """Validate claim IDs (unknown -> BNVerifyError); ``None`` or empty means all, catalogue order."""
+    if not ids:
+        return list(IDS)
+    unknown = [i for i in ids if i not in BY_ID]
+    if unknown:
+        raise BNVerifyError(f"unknown claim ID(s): {', '.join(unknown)} (see `bnverify check --list`)")
+    return list(dict.fromkeys(ids))
+
+
+def combine(results: list[MethodResult]) -> str:
+    """A claim's verdict from its methods: ``refuted`` if any method refutes; ``verified`` if at
+    least one verifies and none is inconclusive; ``not-encoded`` if there is no method; otherwise
+    ``inconclusive``."""
+    if not results:
+        return "not-encoded"
+    verdicts = [r.verdict for r in results]
+    if "refuted" in verdicts:
+        return "refuted"
+    if all(v == "verified" for v in verdicts):
+        return "verified"
+    return "inconclusive"
+
+
+@dataclass
+class ClaimResult:
+    id: str
+    verdict: str
+    results: list[MethodResult]
+    seconds: float = 0.0
+
+    @property
+    def methods(self) -> list[str]:
+        return [r.method for r in self.results]
+
+    @property
+    def evidence(self) -> str:
+        if not self.results:
+            return "no check encoded for this claim yet"
+        key = {"refuted": 0, "inconclusive": 1, "verified": 2, "not-encoded": 3}
+        first = sorted(self.results, key=lambda r: key[r.verdict])[0]
+        return f"[{first.method}] {first.evidence}"
+
+    @property
+    def counterexample(self) -> dict[str, Any] | None:
+        for r in self.results:
+            if r.counterexample is not None and r.verdict == "refuted":
+                return r.counterexample
+        return None
+
+    @property
+    def correction(self) -> Correction | None:
+        for r in self.results:
+            if r.correction is not None:
+                return r.correction
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        entry = BY_ID[self.id]
+        corr = self.correction
+        return {
+            "id": self.id,
+            "verdict": self.verdict,
+            "methods": self.methods,
+            "evidence": self.evidence,
+            "counterexample": to_jsonable(self.counterexample),
+            "correction": corr.to_json() if corr else None,
+            "where": entry.where,
+            "statement": entry.statement,
+            "reading": reading_for(self.id),
+            "seconds": round(self.seconds, 3),
+            "details": [r.to_json() for r in self.results],
+        }
+
+
+def run_claim(
+    claim_id: str, ctx: CheckContext, include_slow: bool = True
+) -> ClaimResult:
+    """Run every check of one claim; an exception inside a check is reported as ``inconclusive``
+    with the error, never propagated (a crashing check must not hide the other claims)."""
+    t0 = time.perf_counter()
+    results: list[MethodResult] = []
+    for c in checks_for(claim_id):
+        if c.slow and not include_slow:
+            continue
+        t1 = time.perf_counter()
+        try:
+            res = c.fn(ctx)
+        except Exception as exc:  # noqa: BLE001 - reported as data
+            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            res = MethodResult("inconclusive", c.method, f"check raised {tb}")
+        res.seconds = time.perf_counter() - t1
+        results.append(res)
+    return ClaimResult(claim_id, combine(results), results, time.perf_counter() - t0)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy / mpmath / fractions values inside ``obj`` to JSON-compatible values.
+    Non-finite floats become the strings ``"nan"``, ``"inf"``, ``"-inf"``; mp numbers become
+    decimal strings (full precision)."""
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        if np.isfinite(f):
+            return f
+        return "nan" if np.isnan(f) else ("inf" if f > 0 else "-inf")
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()] if obj.ndim else to_jsonable(obj.item())
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if hasattr(obj, "_mpf_") or type(obj).__name__ in ("mpf", "mpfr", "Fraction"):
+        import mpmath
+
+        return mpmath.nstr(mpmath.mpf(obj), 60) if type(obj).__name__ != "Fraction" else str(obj)
+    if hasattr(obj, "to_json"):
+        return obj.to_json()
+    return str(obj)
