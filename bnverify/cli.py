@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     except BNVerifyError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return 130

@@ -1,0 +1,194 @@
+"""The three networks of §4.2 (Fig. 2, Fig. 3; claims F2, F3, F3.claims, L-A.9), written as pure
+functions of a parameter dict so that many models train at once with ``torch.func.vmap``.
+
+The paper specifies (§4.2): (1) one-layer fully connected 784x10 with softmax and mean-square
+loss; (2) Conv-MaxPool-Conv-MaxPool-FC-FC, ReLU, cross-entropy; (3) Conv-MaxPool-Conv-MaxPool-
+FC-FC-FC (CIFAR-10); Glorot initialisation; with BN "performed on all layers", BN parameters
+initialised so that BN outputs zero mean / unit variance (scale 1, shift 0), BN eps = 1e-3.
+
+Channel widths and kernel sizes are not given in the paper; the defaults are the conventional
+LeNet-5 sizes (5x5 kernels, 6 and 16 channels, max-pooling 2x2, FC 120 (and 84) units), which is
+also the PyTorch CIFAR-10 tutorial network for (3).  Layer order: ``conv -> BN -> ReLU -> pool``
+and ``linear -> BN -> ReLU``; the output layer gets BN too ("all layers"), then softmax.
+
+Parameter naming: ``<layer>.weight`` and ``<layer>.bias`` are the "weights and biases" (scaled by
+eta in Fig. 2 and by r in Lemma A.9); ``<layer>.bn_scale`` / ``<layer>.bn_shift`` are the BN
+parameters (the paper's ``a``; they take the learning rate ``lr_a`` in the separate-lr method).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import BNVerifyError
+
+BN_EPS = 1e-3  # §4.2: "a small regularization parameter eps = 1e-3 is added to the variance"
+
+
+@dataclass(frozen=True)
+class ConvLayer:
+    out_channels: int
+    kernel: int
+    padding: int
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """A network of §4.2.  ``convs`` then ``fcs`` (the last FC has 10 outputs)."""
+
+    name: str
+    in_shape: tuple[int, int, int]
+    convs: tuple[ConvLayer, ...]
+    fcs: tuple[int, ...]
+    loss: str  # "softmax_mse" (network 1) or "cross_entropy" (networks 2, 3)
+    bn: bool = True
+    bn_eps: float = BN_EPS
+
+    def with_bn(self, bn: bool, bn_eps: float | None = None) -> NetSpec:
+        return replace(self, bn=bn, bn_eps=self.bn_eps if bn_eps is None else bn_eps)
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [f"conv{i + 1}" for i in range(len(self.convs))] + [
+            f"fc{i + 1}" for i in range(len(self.fcs))
+        ]
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Parameter shapes, in a fixed order (the order of initialisation)."""
+        out: dict[str, tuple[int, ...]] = {}
+        c, h, w = self.in_shape
+        for i, conv in enumerate(self.convs):
+            name = f"conv{i + 1}"
+            out[f"{name}.weight"] = (conv.out_channels, c, conv.kernel, conv.kernel)
+            out[f"{name}.bias"] = (conv.out_channels,)
+            if self.bn:
+                out[f"{name}.bn_scale"] = (conv.out_channels,)
+                out[f"{name}.bn_shift"] = (conv.out_channels,)
+            c = conv.out_channels
+            h = (h + 2 * conv.padding - conv.kernel + 1) // 2
+            w = (w + 2 * conv.padding - conv.kernel + 1) // 2
+            if h < 1 or w < 1:
+                raise BNVerifyError(f"network {self.name}: input too small for its convolutions")
+        fan = c * h * w
+        for i, width in enumerate(self.fcs):
+            name = f"fc{i + 1}"
+            out[f"{name}.weight"] = (width, fan)
+            out[f"{name}.bias"] = (width,)
+            if self.bn:
+                out[f"{name}.bn_scale"] = (width,)
+                out[f"{name}.bn_shift"] = (width,)
+            fan = width
+        return out
+
+
+def is_bn_param(name: str) -> bool:
+    """True for the BN scale/shift (the paper's ``a``), False for weights and biases."""
+    return ".bn_" in name
+
+
+def one_fc(bn: bool = True) -> NetSpec:
+    """Network (1): 784x10 fully connected, softmax, mean-square loss (MNIST, Fig. 3 left)."""
+    return NetSpec("1fc", (1, 28, 28), (), (10,), "softmax_mse", bn)
+
+
+def two_cnn_two_fc(bn: bool = True, in_shape: tuple[int, int, int] = (1, 28, 28),
+                   channels: tuple[int, int] = (6, 16), hidden: int = 120) -> NetSpec:
+    """Network (2): Conv5x5(6, pad 2)-MaxPool2-Conv5x5(16)-MaxPool2-FC(120)-FC(10), ReLU,
+    cross-entropy (MNIST for Fig. 2, Fashion-MNIST for Fig. 3 middle)."""
+    convs = (ConvLayer(channels[0], 5, 2), ConvLayer(channels[1], 5, 0))
+    return NetSpec("2cnn2fc", in_shape, convs, (hidden, 10), "cross_entropy", bn)
+
+
+def two_cnn_three_fc(bn: bool = True, in_shape: tuple[int, int, int] = (3, 32, 32),
+                     channels: tuple[int, int] = (6, 16), hidden: tuple[int, int] = (120, 84)) -> NetSpec:
+    """Network (3): Conv5x5(6)-MaxPool2-Conv5x5(16)-MaxPool2-FC(120)-FC(84)-FC(10), ReLU,
+    cross-entropy (CIFAR-10, Fig. 3 right)."""
+    convs = (ConvLayer(channels[0], 5, 0), ConvLayer(channels[1], 5, 0))
+    return NetSpec("2cnn3fc", in_shape, convs, (*hidden, 10), "cross_entropy", bn)
+
+
+NETWORKS = {"1fc": one_fc, "2cnn2fc": two_cnn_two_fc, "2cnn3fc": two_cnn_three_fc}
+
+
+def glorot_init(spec: NetSpec, seed: int, dtype: torch.dtype = torch.float32,
+                eta: float = 1.0, r: float = 1.0) -> dict[str, torch.Tensor]:
+    """Glorot-uniform weights (Glorot & Bengio 2010; fan_in/fan_out include the receptive field
+    for convolutions), zero biases, BN scale 1 and shift 0 (§4.2).
+
+    The weights are drawn from a numpy generator seeded by ``seed`` in a fixed order that does
+    not depend on ``spec.bn``, so the network with and without BN start from the same weights.
+    ``eta`` (Fig. 2) and ``r`` (Lemma A.9) multiply all weights and biases, never the BN
+    parameters.
+    """
+    rng = np.random.default_rng([int(seed), 0xB0])
+    params: dict[str, torch.Tensor] = {}
+    for name, shape in spec.shapes().items():
+        if name.endswith(".weight"):
+            if len(shape) == 4:
+                receptive = shape[2] * shape[3]
+                fan_in, fan_out = shape[1] * receptive, shape[0] * receptive
+            else:
+                fan_in, fan_out = shape[1], shape[0]
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            arr = rng.uniform(-limit, limit, size=shape) * (eta * r)
+        elif name.endswith(".bias"):
+            arr = np.zeros(shape)
+        elif name.endswith(".bn_scale"):
+            arr = np.ones(shape)
+        else:
+            arr = np.zeros(shape)
+        params[name] = torch.as_tensor(arr, dtype=dtype)
+    return params
+
+
+def batch_norm(z: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, eps: float) -> torch.Tensor:
+    """BN with minibatch statistics (biased variance), eq. (30) of Lemma A.9 per unit:
+    ``scale * (z - mean) / sqrt(var + eps) + shift``, statistics over the batch (and the spatial
+    positions for convolutions).  No running averages: training and the epoch-1 loss both use
+    batch statistics."""
+    dims = (0, 2, 3) if z.dim() == 4 else (0,)
+    mean = z.mean(dim=dims, keepdim=True)
+    centred = z - mean
+    var = (centred * centred).mean(dim=dims, keepdim=True)
+    view = (1, -1, 1, 1) if z.dim() == 4 else (1, -1)
+    return centred / torch.sqrt(var + eps) * scale.view(view) + shift.view(view)
+
+
+def forward(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """Logits ``(B, 10)`` of one model for a minibatch ``x`` of shape ``(B, C, H, W)``."""
+    h = x
+    for i, conv in enumerate(spec.convs):
+        name = f"conv{i + 1}"
+        h = F.conv2d(h, params[f"{name}.weight"], params[f"{name}.bias"], padding=conv.padding)
+        if spec.bn:
+            h = batch_norm(h, params[f"{name}.bn_scale"], params[f"{name}.bn_shift"], spec.bn_eps)
+        h = F.max_pool2d(F.relu(h), 2)
+    h = h.reshape(h.shape[0], -1)
+    last = len(spec.fcs) - 1
+    for i in range(len(spec.fcs)):
+        name = f"fc{i + 1}"
+        h = F.linear(h, params[f"{name}.weight"], params[f"{name}.bias"])
+        if spec.bn:
+            h = batch_norm(h, params[f"{name}.bn_scale"], params[f"{name}.bn_shift"], spec.bn_eps)
+        if i < last:
+            h = F.relu(h)
+    return h
+
+
+def loss_from_logits(spec: NetSpec, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Network (1): mean over the batch of ``sum_k (softmax(z)_k - onehot(y)_k)^2``;
+    networks (2), (3): mean cross-entropy."""
+    if spec.loss == "softmax_mse":
+        p = torch.softmax(logits, dim=1)
+        classes = torch.arange(logits.shape[1], device=y.device)
+        onehot = (y[:, None] == classes).to(p.dtype)  # F.one_hot is not vmap-able
+        return ((p - onehot) ** 2).sum(dim=1).mean()
+    return F.cross_entropy(logits, y)
+
+
+def loss(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return loss_from_logits(spec, forward(spec, params, x), y)
