@@ -333,7 +333,7 @@ def run(
     >>> p = OLSProblem.from_diagonal([1.0, 10.0], [1.0, 1.0])
     >>> r = run(p, "bngd", eps=np.array([0.1, 1e3]), w0=[1.0, 0.0], eps_a=1.0, a0=1.0, steps=500)
     >>> r.loss.shape, [r.status_name(i) for i in range(2)]
-    ((2,), ['converged', 'converged'])
+    ((2,), ['converged', 'running'])
     """
     if method not in METHODS:
         raise BNVerifyError(f"method: unknown method {method!r} (use bngd, gd or mbngd)")

@@ -141,7 +141,7 @@ class _Gmpy2Num(_Num):
     name = "gmpy2"
 
     def context(self):
-        return gmpy2.local_context(gmpy2.context(), precision=self.bits)
+        return gmpy2.context(gmpy2.get_context(), precision=self.bits)
 
     @staticmethod
     def from_str(s):
@@ -306,9 +306,9 @@ def run_mp(
 
     Example
     -------
-    >>> r = run_mp(H_diag=[1, 10], u=[1, 1], w0=[1, 0], eps="0.1", eps_a=1, a0=1, steps=50)
-    >>> r.status, r.dps
-    ('running', 50)
+    >>> r = run_mp(H_diag=[1, 10], u=[1, 1], w0=[1, 0], eps="0.1", eps_a="1/2", a0=1, steps=5)
+    >>> r.status, r.dps, r.backend
+    ('running', 50, 'gmpy2')
     """
     if method not in METHODS:
         raise BNVerifyError(f"method: unknown method {method!r} (use bngd, gd or mbngd)")
