@@ -5,6 +5,6 @@
 * :func:`compare_float_mp` -- where a float64 run first departs from the high-precision run.
 """
 
-from .batched import METHODS, STATUS_NAMES, BatchResult, run
+from .batched import METHODS, STATUS_NAMES, BatchResult, run, step
 
-__all__ = ["METHODS", "STATUS_NAMES", "BatchResult", "run"]
+__all__ = ["METHODS", "STATUS_NAMES", "BatchResult", "run", "step"]

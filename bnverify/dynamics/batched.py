@@ -130,6 +130,59 @@ def _state_scalars(
 # ----------------------------------------------------------------------------------------------
 
 
+def _step_numpy(method, hcol, G, A, W, EPS, EPSA):
+    """One iteration on (d, B) states; the single numpy statement of Eq. 3, 9-10 and 81."""
+    if method == 1:  # GD, Eq. 3: w + eps (g - H w)
+        return A, W + EPS * (G - hcol * W)
+    wg = _seqsum(W * G)
+    s2 = _seqsum((hcol * W) * W)
+    sig = np.sqrt(s2)
+    t = wg / s2
+    if method == 0:  # BNGD, Eq. 9-10
+        coef = EPS * (A / sig)
+        An = A + EPSA * (wg / sig - A)
+    else:  # MBNGD, Eq. 81: a_k = w_k^T g / sigma_k enforced
+        coef = EPS * t
+        An = A
+    return An, W + coef * (G - (t * hcol) * W)
+
+
+def step(
+    problem: OLSProblem, method: str, a: Any, w: Any, eps: Any, eps_a: Any = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """One iteration ``(a_k, w_k) -> (a_{k+1}, w_{k+1})`` in the original basis, vectorised over a
+    batch (``a``, ``eps``, ``eps_a`` broadcast; ``w`` is ``(..., d)``).  For checks that need the
+    iterates themselves (identities along trajectories).  Uses dense ``H`` directly (no rotation).
+
+    >>> p = OLSProblem.from_diagonal([1.0, 4.0], [1.0, 1.0])
+    >>> a1, w1 = step(p, "bngd", 1.0, [1.0, 0.0], eps=0.5, eps_a=1.0)
+    >>> float(a1), w1.tolist()
+    (1.0, [1.0, 2.0])
+    """
+    if method not in METHODS:
+        raise BNVerifyError(f"method: unknown method {method!r} (use bngd, gd or mbngd)")
+    w = np.asarray(w, dtype=float)
+    a = np.asarray(a, dtype=float)
+    eps = np.asarray(eps, dtype=float)
+    eps_a = np.asarray(eps_a, dtype=float)
+    H, g = problem.H, problem.g
+    with np.errstate(all="ignore"):
+        Hw = w @ H  # H symmetric
+        if method == "gd":
+            return a, w + eps[..., None] * (g - Hw)
+        wg = w @ g
+        s2 = np.einsum("...i,...i->...", w, Hw)
+        sig = np.sqrt(s2)
+        t = wg / s2
+        if method == "bngd":
+            coef = eps * (a / sig)
+            an = a + eps_a * (wg / sig - a)
+        else:
+            coef = eps * t
+            an = a * np.ones_like(t)
+        return an, w + coef[..., None] * (g - t[..., None] * Hw)
+
+
 def _run_numpy(method, h, U, G, A, W, EPS, EPSA, steps, stride, noise):
     d, B = W.shape
     hcol = h[:, None]
@@ -142,21 +195,7 @@ def _run_numpy(method, h, U, G, A, W, EPS, EPSA, steps, stride, noise):
             if rec is not None and k % stride == 0:
                 _history_put(rec, r, method, h, U, G, A, W, EPS, noise, div_step)
                 r += 1
-            wg = _seqsum(W * G)
-            if method == 1:
-                Wn = W + EPS * (G - hcol * W)
-                An = A
-            else:
-                s2 = _seqsum((hcol * W) * W)
-                sig = np.sqrt(s2)
-                t = wg / s2
-                if method == 0:
-                    coef = EPS * (A / sig)
-                    An = A + EPSA * (wg / sig - A)
-                else:
-                    coef = EPS * t
-                    An = A
-                Wn = W + coef * (G - (t * hcol) * W)
+            An, Wn = _step_numpy(method, hcol, G, A, W, EPS, EPSA)
             ok = np.isfinite(An) & np.all(np.isfinite(Wn), axis=0)
             bad = active & ~ok
             if bad.any():
