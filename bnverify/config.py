@@ -59,8 +59,8 @@ def problem_from_config(cfg: dict[str, Any]) -> tuple[OLSProblem, dict[str, Any]
     w0 = as_float_array(cfg["w0"], "w0", ndim=1)
     if w0.shape[0] != problem.d:
         raise BNVerifyError(f"w0: length {w0.shape[0]} does not match H of size {problem.d}")
-    if not np.any(w0):
-        raise BNVerifyError("w0: must be nonzero")
+    if not np.any(w0) and cfg.get("method", "bngd") != "gd":
+        raise BNVerifyError("w0: must be nonzero (sigma = sqrt(w0^T H w0) would vanish)")
     params = {
         "eps": check_step_size(cfg["eps"], "eps"),
         "eps_a": check_step_size(cfg["eps_a"], "eps_a", allow_zero=True),

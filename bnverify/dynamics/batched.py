@@ -408,7 +408,7 @@ def run(
             shape = np.broadcast_shapes(shape, u_arr.shape[:-1])
     except ValueError:
         raise BNVerifyError("eps, eps_a, a0, w0, u: batch shapes do not broadcast together") from None
-    if np.any(np.all(w0_arr == 0, axis=-1)):
+    if method != "gd" and np.any(np.all(w0_arr == 0, axis=-1)):
         raise BNVerifyError("w0: must be nonzero (sigma = sqrt(w0^T H w0) would vanish)")
     B = int(np.prod(shape)) if shape else 1
 

@@ -344,8 +344,8 @@ def run_mp(
             raise BNVerifyError("eps_a: step size must be >= 0")
         if nz < 0:
             raise BNVerifyError("noise: variance must be >= 0")
-        if all(x == 0 for x in ww):
-            raise BNVerifyError("w0: must be nonzero")
+        if method != "gd" and all(x == 0 for x in ww):
+            raise BNVerifyError("w0: must be nonzero (sigma = sqrt(w0^T H w0) would vanish)")
         _check_spd_mp(N, Hm, diag)
         a, w, div_step, sc, hist, hsteps = _iterate(
             N, method, Hm, diag, uu, ww, a_, e_, ea, nz, int(steps), int(history_stride or 0)
