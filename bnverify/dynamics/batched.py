@@ -17,9 +17,10 @@ Residuals are computed from vectors (``e = u - (w^T g / sigma^2) w``, ``e~ = u -
 Eq. 35, 70), never as ``u^T H u - (w^T g)^2 / sigma^2``, which cancels catastrophically near
 convergence.
 
-A configuration whose state becomes non-finite is *diverged*: its state is frozen at the last
-finite iterate, ``diverged_step`` records the step at which the non-finite value appeared, and
-the run goes on for the others.  Divergence is a result, never an exception.
+A configuration whose state becomes non-finite is *diverged* (``a``, ``w^T g`` or
+``sigma^2 = w^T H w`` not finite; the last implies some component of ``w`` overflowed or
+``sigma^2`` itself did): its state is frozen at the last finite iterate, ``diverged_step`` records
+the step at which the non-finite value appeared, and the run goes on for the others.  Divergence is a result, never an exception.
 """
 
 from __future__ import annotations
@@ -130,12 +131,11 @@ def _state_scalars(
 # ----------------------------------------------------------------------------------------------
 
 
-def _step_numpy(method, hcol, G, A, W, EPS, EPSA):
-    """One iteration on (d, B) states; the single numpy statement of Eq. 3, 9-10 and 81."""
+def _step_numpy(method, hcol, G, A, W, wg, s2, EPS, EPSA):
+    """One iteration on (d, B) states given their sums ``wg = w^T g``, ``s2 = w^T H w``; the
+    single numpy statement of Eq. 3, 9-10 and 81 in the engine."""
     if method == 1:  # GD, Eq. 3: w + eps (g - H w)
         return A, W + EPS * (G - hcol * W)
-    wg = _seqsum(W * G)
-    s2 = _seqsum((hcol * W) * W)
     sig = np.sqrt(s2)
     t = wg / s2
     if method == 0:  # BNGD, Eq. 9-10
@@ -191,21 +191,29 @@ def _run_numpy(method, h, U, G, A, W, EPS, EPSA, steps, stride, noise):
     rec = _history_alloc(steps, stride, B)
     r = 0
     with np.errstate(all="ignore"):
+        wg = _seqsum(W * G)
+        s2 = _seqsum((hcol * W) * W)
         for k in range(steps):
             if rec is not None and k % stride == 0:
                 _history_put(rec, r, method, h, U, G, A, W, EPS, noise, div_step)
                 r += 1
-            An, Wn = _step_numpy(method, hcol, G, A, W, EPS, EPSA)
-            ok = np.isfinite(An) & np.all(np.isfinite(Wn), axis=0)
+            An, Wn = _step_numpy(method, hcol, G, A, W, wg, s2, EPS, EPSA)
+            wgn = _seqsum(Wn * G)
+            s2n = _seqsum((hcol * Wn) * Wn)
+            # diverged: a, w^T g or sigma^2 of the new state is not finite (sigma^2 finite
+            # implies every component of w finite, since H > 0)
+            ok = np.isfinite(An) & np.isfinite(wgn) & np.isfinite(s2n)
             bad = active & ~ok
             if bad.any():
                 div_step[bad] = k + 1
                 active &= ~bad
             if active.all():
-                W, A = Wn, An
+                W, A, wg, s2 = Wn, An, wgn, s2n
             else:
                 W = np.where(active, Wn, W)
                 A = np.where(active, An, A)
+                wg = np.where(active, wgn, wg)
+                s2 = np.where(active, s2n, s2)
         if rec is not None and steps % stride == 0:
             _history_put(rec, r, method, h, U, G, A, W, EPS, noise, div_step)
     return A, W, div_step, rec
@@ -246,29 +254,32 @@ if HAVE_NUMBA:
             epsa = EPSA[b]
             w = W[b].copy()
             wn = np.empty(d)
+            g = G[ub]  # 1-D views: invariant addresses the compiler can hoist
+            ub_u = U[ub]
+            # sequential sums from 0.0 (0.0 + x == x: the same values as numpy's row-by-row
+            # reduction, up to the sign of an all-zero sum)
+            wg = 0.0
+            s2 = 0.0
+            for i in range(d):
+                wg += w[i] * g[i]
+                s2 += (h[i] * w[i]) * w[i]
             r = 0
             for k in range(steps + 1):
                 if stride > 0 and k % stride == 0:
-                    _kernel_record(method, h, U[ub], G[ub], a, w, eps, noise, rec, r, b)
+                    _kernel_record(method, h, ub_u, g, a, w, eps, noise, rec, r, b)
                     r += 1
                 if k == steps:
                     break
-                wg = 0.0
-                s2 = 0.0
-                for i in range(d):
-                    if i == 0:
-                        wg = w[i] * G[ub, i]
-                        s2 = (h[i] * w[i]) * w[i]
-                    else:
-                        wg += w[i] * G[ub, i]
-                        s2 += (h[i] * w[i]) * w[i]
-                ok = True
+                # one fused pass: the update and the next state's sums w^T g, w^T H w
+                wgn = 0.0
+                s2n = 0.0
                 if method == 1:
                     an = a
                     for i in range(d):
-                        wn[i] = w[i] + eps * (G[ub, i] - h[i] * w[i])
-                        if not np.isfinite(wn[i]):
-                            ok = False
+                        x = w[i] + eps * (g[i] - h[i] * w[i])
+                        wn[i] = x
+                        wgn += x * g[i]
+                        s2n += (h[i] * x) * x
                 else:
                     sig = np.sqrt(s2)
                     t = wg / s2
@@ -279,17 +290,17 @@ if HAVE_NUMBA:
                         coef = eps * t
                         an = a
                     for i in range(d):
-                        wn[i] = w[i] + coef * (G[ub, i] - (t * h[i]) * w[i])
-                        if not np.isfinite(wn[i]):
-                            ok = False
-                if not np.isfinite(an):
-                    ok = False
-                if not ok:
+                        x = w[i] + coef * (g[i] - (t * h[i]) * w[i])
+                        wn[i] = x
+                        wgn += x * g[i]
+                        s2n += (h[i] * x) * x
+                if not (np.isfinite(an) and np.isfinite(wgn) and np.isfinite(s2n)):
                     div_step[b] = k + 1
                     break
                 a = an
-                for i in range(d):
-                    w[i] = wn[i]
+                wg = wgn
+                s2 = s2n
+                w, wn = wn, w
             A[b] = a
             W[b] = w
         return A, W, div_step
@@ -301,14 +312,9 @@ if HAVE_NUMBA:
         s2 = 0.0
         ww = 0.0
         for i in range(d):
-            if i == 0:
-                wg = w[i] * g[i]
-                s2 = (h[i] * w[i]) * w[i]
-                ww = w[i] * w[i]
-            else:
-                wg += w[i] * g[i]
-                s2 += (h[i] * w[i]) * w[i]
-                ww += w[i] * w[i]
+            wg += w[i] * g[i]
+            s2 += (h[i] * w[i]) * w[i]
+            ww += w[i] * w[i]
         sig = np.sqrt(s2)
         t = wg / s2
         e2 = 0.0
@@ -328,12 +334,8 @@ if HAVE_NUMBA:
                 et = u[i] - w[i]
             else:
                 et = u[i] - (a_rep / sig) * w[i]
-            if i == 0:
-                e2 = (h[i] * e) * e
-                et2 = (h[i] * et) * et
-            else:
-                e2 += (h[i] * e) * e
-                et2 += (h[i] * et) * et
+            e2 += (h[i] * e) * e
+            et2 += (h[i] * et) * et
         rec[0, r, b] = a_rep
         rec[1, r, b] = 0.5 * et2 + 0.5 * noise
         rec[2, r, b] = np.sqrt(ww)

@@ -1,0 +1,151 @@
+"""``bnverify check``: run the claim checks and print verdicts.
+
+JSON contract (``--json PATH`` or ``--json -``)::
+
+    {"bnverify": VERSION, "seed": N, "profile": P, "settings": {...}, "environment": {...},
+     "elapsed_seconds": T, "summary": {"verified": n, ...},
+     "claims": [{"id", "verdict", "methods", "evidence", "counterexample", "correction",
+                 "where", "statement", "reading", "seconds", "details": [per-method results]}]}
+
+``verdict`` is one of verified, refuted, inconclusive, not-encoded; ``correction``, when present,
+is ``{"statement", "verdict", "evidence"}``.  Exit status 0 when the run completed (a refutation
+is a finding), 1 with ``--strict`` when any claim is refuted, 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..catalogue import BY_ID, IDS
+from ..claims import PROFILES, CheckContext, ClaimResult, resolve_ids, run_claim, to_jsonable
+from ..environment import environment
+from ..errors import BNVerifyError
+from ..progress import Progress
+
+SYMBOL = {"verified": "ok", "refuted": "REFUTED", "inconclusive": "?", "not-encoded": "-"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "check",
+        help="check the paper's claims and print verdicts",
+        description="Check claims of the catalogue (all by default) and print a verdict table.",
+    )
+    p.add_argument("ids", nargs="*", metavar="ID", help="claim IDs (default: all)")
+    p.add_argument("--profile", choices=PROFILES, default="quick",
+                   help="quick (default, about 2 minutes for all) or thorough")
+    p.add_argument("--seed", type=int, default=0, help="seed for every random choice (0)")
+    p.add_argument("--json", metavar="PATH", help="write the JSON results to PATH (- for stdout)")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any claim is refuted")
+    p.add_argument("--list", action="store_true", help="list the claim IDs and exit")
+    p.add_argument("--counterexamples", metavar="DIR",
+                   help="write each counterexample as DIR/<ID>.json (replay: bnverify run --config)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=cmd_check)
+
+
+def run_checks(ids: list[str], profile: str, seed: int, progress: bool = True) -> dict[str, Any]:
+    """Run the checks of ``ids``; return the JSON document of the contract."""
+    ctx = CheckContext(profile=profile, seed=seed)
+    t0 = time.perf_counter()
+    results: list[ClaimResult] = []
+    bar = Progress(len(ids), "checking", enabled=progress)
+    for cid in ids:
+        bar.update(cid)
+        results.append(run_claim(cid, ctx))
+    bar.close()
+    elapsed = time.perf_counter() - t0
+    summary = {v: 0 for v in ("verified", "refuted", "inconclusive", "not-encoded")}
+    for r in results:
+        summary[r.verdict] += 1
+    return {
+        "bnverify": environment()["bnverify"],
+        "seed": seed,
+        "profile": profile,
+        "settings": {"ids": ids, "profile": profile, "seed": seed},
+        "environment": environment(),
+        "elapsed_seconds": round(elapsed, 2),
+        "summary": summary,
+        "claims": [to_jsonable(r.to_json()) for r in results],
+    }
+
+
+def write_counterexamples(doc: dict[str, Any], out: Path) -> list[Path]:
+    """Write every refuted claim's counterexample that is a run configuration as ``<ID>.json``."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for c in doc["claims"]:
+        cex = c.get("counterexample")
+        if c["verdict"] == "refuted" and isinstance(cex, dict):
+            path = out / f"{c['id']}.json"
+            body = dict(cex)
+            path.write_text(json.dumps(body, indent=2) + "\n")
+            paths.append(path)
+    return paths
+
+
+def format_table(doc: dict[str, Any], width: int | None = None) -> str:
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    rows = [("ID", "verdict", "method", "evidence")]
+    for c in doc["claims"]:
+        rows.append((c["id"], c["verdict"], ",".join(dict.fromkeys(c["methods"])) or "-",
+                     c["evidence"]))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    w2 = min(max(len(r[2]) for r in rows), 28)
+    lines = []
+    room = max(width - w0 - w1 - w2 - 6, 30)
+    for i, (a, b, m, e) in enumerate(rows):
+        m = m if len(m) <= w2 else m[: w2 - 1] + "…"
+        e = e if len(e) <= room else e[: room - 1] + "…"
+        lines.append(f"{a:<{w0}}  {b:<{w1}}  {m:<{w2}}  {e}")
+        if i == 0:
+            lines.append("-" * min(width, w0 + w1 + w2 + 6 + room))
+    s = doc["summary"]
+    lines.append("")
+    lines.append(
+        f"{len(doc['claims'])} claims: {s['verified']} verified, {s['refuted']} refuted, "
+        f"{s['inconclusive']} inconclusive, {s['not-encoded']} not encoded "
+        f"(profile {doc['profile']}, seed {doc['seed']}, {doc['elapsed_seconds']:.1f} s)"
+    )
+    if s["not-encoded"]:
+        lines.append("not encoded yet: " + " ".join(
+            c["id"] for c in doc["claims"] if c["verdict"] == "not-encoded"))
+    refuted = [c for c in doc["claims"] if c["verdict"] == "refuted"]
+    for c in refuted:
+        corr = c.get("correction")
+        if corr:
+            lines.append(f"  {c['id']} corrected: {corr['statement']} [{corr['verdict']}]")
+    return "\n".join(lines)
+
+
+def cmd_check(args) -> int:
+    if args.list:
+        for cid in IDS:
+            e = BY_ID[cid]
+            print(f"{cid:<18} {e.where}")
+        return 0
+    ids = resolve_ids(args.ids)
+    if args.seed < 0:
+        raise BNVerifyError(f"seed: must be >= 0, got {args.seed}")
+    progress = not args.no_progress and sys.stderr.isatty()
+    doc = run_checks(ids, args.profile, args.seed, progress=progress)
+    if args.counterexamples:
+        write_counterexamples(doc, Path(args.counterexamples))
+    if args.json:
+        text = json.dumps(doc, indent=1)
+        if args.json == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(text + "\n")
+    if args.json != "-":
+        print(format_table(doc))
+    if args.strict and doc["summary"]["refuted"]:
+        return 1
+    return 0
