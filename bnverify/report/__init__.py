@@ -1,0 +1,181 @@
+"""Reports: the verdicts of ``bnverify check`` as one self-contained HTML page and Markdown.
+
+Both are rendered from the JSON document of ``bnverify check`` (``bnverify.commands.check``):
+verdict summary, each claim with its evidence, counterexample, correction and per-method details
+(the symbolic derivation records where present), the figures found in a figures directory, and
+the environment (versions, seed, profile).  The HTML embeds its images (data URIs) and styles, so
+the single file can be mailed or archived.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+VERDICT_ORDER = ("refuted", "inconclusive", "verified", "not-encoded")
+COLOURS = {"verified": "#1a7f37", "refuted": "#cf222e", "inconclusive": "#9a6700",
+           "not-encoded": "#57606a"}
+
+
+def _figures(fig_dir: Path | None) -> list[Path]:
+    if not fig_dir or not fig_dir.is_dir():
+        return []
+    return sorted(p for p in fig_dir.rglob("*.png") if p.is_file())
+
+
+def _short(obj: Any, limit: int = 4000) -> str:
+    text = json.dumps(obj, indent=1, default=str)
+    return text if len(text) <= limit else text[:limit] + "\n… (truncated; full data in results.json)"
+
+
+def render_markdown(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
+    s = doc["summary"]
+    env = doc.get("environment", {})
+    out = [
+        "# bnverify report: On the Convergence and Robustness of Batch Normalization",
+        "",
+        f"{len(doc['claims'])} claims checked: **{s['verified']} verified**, "
+        f"**{s['refuted']} refuted**, {s['inconclusive']} inconclusive, "
+        f"{s['not-encoded']} not encoded.",
+        "",
+        f"Profile `{doc['profile']}`, seed `{doc['seed']}`, bnverify {doc['bnverify']}, "
+        f"Python {env.get('python', '?')}, {env.get('cpu_count', '?')} cores, "
+        f"{doc.get('elapsed_seconds', '?')} s.",
+        "",
+        "## Verdicts",
+        "",
+        "| ID | verdict | methods | evidence |",
+        "|---|---|---|---|",
+    ]
+    for c in doc["claims"]:
+        ev = c["evidence"].replace("|", "\\|")
+        out.append(f"| [{c['id']}](#{_anchor(c['id'])}) | {c['verdict']} | "
+                   f"{', '.join(dict.fromkeys(c['methods'])) or '-'} | {ev} |")
+    out += ["", "## Claims", ""]
+    for c in doc["claims"]:
+        out += [f"### {c['id']}", "", f"*{c.get('where', '')}* — verdict: **{c['verdict']}**", "",
+                f"Statement as printed: {c.get('statement', '')}", ""]
+        if c.get("reading"):
+            out += [f"Reading: {c['reading']}", ""]
+        for d in c.get("details", []):
+            out.append(f"- `{d['method']}` ({d['verdict']}, {d.get('seconds', 0):.2f} s): "
+                       f"{d['evidence']}")
+        out.append("")
+        if c.get("counterexample") is not None:
+            out += ["Counterexample (replay: `bnverify run --config FILE`):", "", "```json",
+                    _short(c["counterexample"]), "```", ""]
+        if c.get("correction"):
+            corr = c["correction"]
+            out += [f"Corrected statement ({corr['verdict']}): {corr['statement']}", "",
+                    f"Evidence: {corr['evidence']}", ""]
+    figs = _figures(fig_dir)
+    if figs:
+        out += ["## Figures", ""]
+        for f in figs:
+            out += [f"![{f.stem}]({f.as_posix()})", ""]
+    out += ["## Environment", "", "```json", json.dumps(env, indent=1), "```", ""]
+    return "\n".join(out)
+
+
+def _anchor(cid: str) -> str:
+    return "claim-" + "".join(ch if ch.isalnum() else "-" for ch in cid)
+
+
+def render_html(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
+    e = html.escape
+    s = doc["summary"]
+    env = doc.get("environment", {})
+    rows = []
+    for c in doc["claims"]:
+        col = COLOURS.get(c["verdict"], "#000")
+        rows.append(
+            f"<tr><td><a href='#{_anchor(c['id'])}'>{e(c['id'])}</a></td>"
+            f"<td><span class='v' style='background:{col}'>{e(c['verdict'])}</span></td>"
+            f"<td>{e(', '.join(dict.fromkeys(c['methods'])) or '-')}</td>"
+            f"<td>{e(c['evidence'])}</td></tr>"
+        )
+    sections = []
+    for c in doc["claims"]:
+        col = COLOURS.get(c["verdict"], "#000")
+        parts = [
+            f"<section id='{_anchor(c['id'])}'><h3>{e(c['id'])} "
+            f"<span class='v' style='background:{col}'>{e(c['verdict'])}</span></h3>",
+            f"<p class='where'>{e(c.get('where', ''))}</p>",
+            f"<p><b>Statement as printed:</b> <code>{e(c.get('statement', ''))}</code></p>",
+        ]
+        if c.get("reading"):
+            parts.append(f"<p><b>Reading:</b> {e(c['reading'])}</p>")
+        if c.get("details"):
+            parts.append("<ul>")
+            for d in c["details"]:
+                parts.append(
+                    f"<li><b>{e(d['method'])}</b> ({e(d['verdict'])}, {d.get('seconds', 0):.2f} s):"
+                    f" {e(d['evidence'])}<details><summary>details</summary><pre>"
+                    f"{e(_short(d.get('details', {})))}</pre></details></li>"
+                )
+            parts.append("</ul>")
+        if c.get("counterexample") is not None:
+            parts.append("<p><b>Counterexample</b> (replay with <code>bnverify run --config "
+                         f"FILE</code>):</p><pre>{e(_short(c['counterexample']))}</pre>")
+        if c.get("correction"):
+            corr = c["correction"]
+            parts.append(f"<p><b>Corrected statement</b> ({e(corr['verdict'])}): "
+                         f"{e(corr['statement'])}<br><small>{e(corr['evidence'])}</small></p>")
+        parts.append("</section>")
+        sections.append("\n".join(parts))
+    figs = []
+    for f in _figures(fig_dir):
+        data = base64.b64encode(f.read_bytes()).decode()
+        figs.append(f"<figure><img alt='{e(f.stem)}' src='data:image/png;base64,{data}'>"
+                    f"<figcaption>{e(f.name)}</figcaption></figure>")
+    fig_html = ("<h2>Figures</h2>" + "\n".join(figs)) if figs else ""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>bnverify report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #1f2328; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 0.9em; }}
+td, th {{ border-bottom: 1px solid #d0d7de; padding: 4px 6px; text-align: left; vertical-align: top; }}
+.v {{ color: white; border-radius: 4px; padding: 1px 6px; font-size: 0.85em; }}
+pre {{ background: #f6f8fa; padding: 8px; overflow-x: auto; font-size: 0.85em; }}
+section {{ border-top: 1px solid #d0d7de; margin-top: 1em; }}
+.where {{ color: #57606a; font-style: italic; }}
+img {{ max-width: 100%; }}
+</style></head>
+<body>
+<h1>bnverify report</h1>
+<p>On the Convergence and Robustness of Batch Normalization: {len(doc['claims'])} claims checked:
+<b id="summary">{s['verified']} verified, {s['refuted']} refuted, {s['inconclusive']} inconclusive,
+{s['not-encoded']} not encoded</b>.</p>
+<p>Profile <code>{e(doc['profile'])}</code>, seed <code>{doc['seed']}</code>, bnverify
+{e(str(doc['bnverify']))}, Python {e(str(env.get('python', '?')))}, {env.get('cpu_count', '?')} cores,
+{doc.get('elapsed_seconds', '?')} s.</p>
+<h2>Verdicts</h2>
+<table><tr><th>ID</th><th>verdict</th><th>methods</th><th>evidence</th></tr>
+{''.join(rows)}
+</table>
+<h2>Claims</h2>
+{''.join(sections)}
+{fig_html}
+<h2>Environment</h2><pre>{e(json.dumps(env, indent=1))}</pre>
+</body></html>
+"""
+
+
+def write_report(doc: dict[str, Any], out: Path, fig_dir: Path | None = None) -> dict[str, Path]:
+    from ..commands.check import write_counterexamples
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "html": out / "report.html",
+        "markdown": out / "report.md",
+        "json": out / "results.json",
+    }
+    paths["html"].write_text(render_html(doc, fig_dir))
+    paths["markdown"].write_text(render_markdown(doc, fig_dir))
+    paths["json"].write_text(json.dumps(doc, indent=1) + "\n")
+    write_counterexamples(doc, out / "counterexamples")
+    return paths
