@@ -31,8 +31,16 @@ from hypothesis import strategies as st
 
 from bnverify.claims import CheckContext, Correction, MethodResult, check
 from bnverify.convergence import (
-    DIVERGED_LABEL, MINIMISER, SADDLE, UNDECIDED, decide, eps0_lemma_a12, random_problem,
-    trajectory, trajectory_scalars, unit_rows,
+    DIVERGED_LABEL,
+    MINIMISER,
+    SADDLE,
+    UNDECIDED,
+    decide,
+    eps0_lemma_a12,
+    random_problem,
+    trajectory,
+    trajectory_scalars,
+    unit_rows,
 )
 from bnverify.dynamics.batched import run
 from bnverify.model import OLSProblem
