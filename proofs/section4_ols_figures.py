@@ -1,0 +1,311 @@
+"""Sec. 4.1 and App. B.2 of the paper: the least-squares figures as checks (F1, F1.claims, F5-F8).
+
+Each check re-runs the figure's experiment on the batched float64 engine (reduced grids at the
+``quick`` profile, the paper's sizes at ``thorough``), evaluates the finding as printed with the
+predicates of ``bnverify.experiments`` and states the grid and seed it used in ``details``.
+Thresholds (all stated in the predicates' docstrings):
+
+* "close to the optimal step size": ``0.8 eps_opt < eps^_k < eps_opt / 0.8`` (Fig. 1 caption);
+* "significantly/greatly extends the range": a median band >= 10x GD's own (0.19 decades);
+* "observably better" / "not noticeably better": an exponent >= / < 1.25 = 1/0.8 times GD(opt)'s;
+* "G-mean more reliable": smaller bootstrap standard error of ln(mean) at a majority of eps;
+* "larger d, larger interval": Kendall's tau >= 0.6 and a positive slope;
+* "little effect of the condition number": all widths within a factor 1.25.
+
+The experiments are computed once per (profile, seed) and shared by the checks of one run.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from bnverify.claims import CheckContext, MethodResult, check
+from bnverify.experiments import fig1 as f1
+from bnverify.experiments import mbngd as mb
+
+# ----------------------------------------------------------------------------------------------
+# shared computations
+# ----------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def fig1_panels(profile: str, seed: int) -> tuple[dict[str, Any], ...]:
+    """Fig. 1 at kappa = 10, 100, 1000, 1e4: quick grid (11 x 22 x 5) or the paper's (41 x 43 x 5),
+    u from ``draw_u(seed)``.  Returns per panel ``{"data", "analysis"}``."""
+    s = f1.Fig1Settings() if profile == "thorough" else f1.Fig1Settings.quick()
+    u = f1.draw_u(seed, s.d)
+    out = []
+    for kappa in s.kappas:
+        data = f1.compute_fig1(kappa, u, s)
+        out.append({"data": data, "analysis": f1.analyse_fig1(data)})
+    return tuple(out)
+
+
+def _grid_text(profile: str, seed: int) -> str:
+    s = f1.Fig1Settings() if profile == "thorough" else f1.Fig1Settings.quick()
+    return (f"{profile} grid: eps_a {len(s.eps_a)} x eps {len(s.eps)} x a0 {len(s.a0)}, "
+            f"d={s.d}, {s.steps} steps, kappa in {list(s.kappas)}, u from default_rng([{seed}, 1])")
+
+
+def _slim(an: dict[str, Any]) -> dict[str, Any]:
+    """The analysis without the large per-row arrays (kept small for the report)."""
+    return {k: v for k, v in an.items() if k not in ("band_width_decades", "band_longest_run_cells")}
+
+
+@lru_cache(maxsize=4)
+def sweep56(fig: str, profile: str, seed: int) -> dict[str, Any]:
+    s = (mb.fig5_settings if fig == "5" else mb.fig6_settings)(profile == "quick", seed)
+    data = mb.compute_sweep(s)
+    res = mb.analyse_sweep(data)
+    res["settings"] = s.to_json()
+    return res
+
+
+@lru_cache(maxsize=4)
+def sweep78(fig: str, profile: str, seed: int) -> dict[str, Any]:
+    quick = profile == "quick"
+    if fig == "7":
+        xs = np.array(mb.FIG7_DIMS_QUICK if quick else mb.FIG7_DIMS, dtype=float)
+        spectra = [np.linspace(1, 2000, int(d)) for d in xs]
+    else:
+        xs = np.array(mb.FIG8_CONDS_QUICK if quick else mb.FIG8_CONDS, dtype=float)
+        spectra = [np.linspace(1, c, 100) for c in xs]
+    res = mb.compute_interval_sweep(spectra, [f"{x:g}" for x in xs], quick, seed)
+    res["x"] = xs
+    return res
+
+
+# ----------------------------------------------------------------------------------------------
+# F1: the figure itself
+# ----------------------------------------------------------------------------------------------
+
+
+def verdict_fig1(panels: list[dict[str, Any]], mp: dict[str, Any]) -> tuple[str, str, dict]:
+    """F1 is reproduced when (a) GD at eps_opt contracts at the closed-form rate in every panel,
+    (b) the high-precision re-runs give the same colours, (c) all four colours of the legend
+    appear in some panel."""
+    rates = [f1.finding_gd_rate(p["analysis"]) for p in panels]
+    colours = {c: any(p["analysis"]["colours_present"][c] for p in panels)
+               for c in panels[0]["analysis"]["colours_present"]}
+    ok_rate = all(r[0] for r in rates)
+    ok_mp = bool(mp["all_agree"])
+    ok_col = all(colours.values())
+    verdict = "verified" if (ok_rate and ok_mp and ok_col) else "refuted"
+    missing = [c for c, v in colours.items() if not v]
+    ev = (f"GD(opt) rate = (k-1)/(k+1) in {sum(r[0] for r in rates)}/{len(rates)} panels; "
+          f"mp re-runs agree in {sum(s['agree'] for s in mp['samples'])}/{mp['n']} cells; "
+          f"colours present: {sum(colours.values())}/4"
+          + (f" (missing {', '.join(missing)})" if missing else ""))
+    return verdict, ev, {"gd_rate": [r[1] for r in rates], "colours": colours}
+
+
+@check("F1", method="experiment",
+       reading="Fig. 1 reproduced from the caption's setting; u drawn from the seed; the kappa "
+       "values of the paper's panels are not printed, so kappa = 10, 100, 1000, 1e4 are run.")
+def check_f1(ctx: CheckContext) -> MethodResult:
+    """Fig. 1 (Sec. 4.1; claim F1): the sweep runs as printed and its ingredients are sound."""
+    panels = list(fig1_panels(ctx.profile, ctx.seed))
+    n_mp = ctx.n(1, 2)
+    rng = ctx.rng("F1")
+    samples: list[dict] = []
+    use = panels[-1:] if not ctx.thorough else panels
+    for p in use:
+        samples += f1.mp_confirm(p["data"], n_mp, rng)["samples"]
+    mp = {"samples": samples, "n": len(samples), "all_agree": all(s["agree"] for s in samples)}
+    verdict, ev, det = verdict_fig1(panels, mp)
+    return MethodResult(verdict, "experiment", ev, details={
+        "grid": _grid_text(ctx.profile, ctx.seed), "mp_confirmation": mp, **det,
+        "diverged_cells": {p["analysis"]["kappa"]: p["analysis"]["diverged_cells"] for p in panels},
+        "panels": [{k: _slim(p["analysis"])[k] for k in (
+            "kappa", "kappa_star", "eps_opt", "loss_gd_opt", "gd_at_rounding_floor",
+            "fraction_near", "fraction_better", "fraction_near_and_better")} for p in panels]})
+
+
+# ----------------------------------------------------------------------------------------------
+# F1.claims: the four findings of Sec. 4.1
+# ----------------------------------------------------------------------------------------------
+
+
+def verdict_findings(
+    results: list[tuple[bool, str]], kappas: list[float], existential: bool,
+) -> tuple[str, str]:
+    """Verdict over the panels: an existential finding ("can ... in some configurations") holds
+    when one panel shows it; a general one when every panel does.  A partial result says exactly
+    which panels hold."""
+    holds = [k for k, (ok, _) in zip(kappas, results, strict=False) if ok]
+    fails = [k for k, (ok, _) in zip(kappas, results, strict=False) if not ok]
+    ok = bool(holds) if existential else not fails
+    head = (f"holds at kappa={', '.join(f'{k:g}' for k in holds) or 'none'}"
+            + (f"; fails at kappa={', '.join(f'{k:g}' for k in fails)}" if fails else ""))
+    worst = next((e for o, e in results if not o), results[-1][1])
+    best = next((e for o, e in results if o), results[-1][1])
+    return ("verified" if ok else "refuted"), f"{head}. e.g. {best if ok else worst}"
+
+
+def _findings_check(ctx: CheckContext, fn, existential: bool, method: str) -> MethodResult:
+    panels = fig1_panels(ctx.profile, ctx.seed)
+    ans = [p["analysis"] for p in panels]
+    res = [fn(a) for a in ans]
+    kappas = [a["kappa"] for a in ans]
+    verdict, ev = verdict_findings(res, kappas, existential)
+    return MethodResult(verdict, method, ev, details={
+        "grid": _grid_text(ctx.profile, ctx.seed),
+        "per_panel": [{"kappa": k, "holds": ok, "evidence": e} for k, (ok, e) in zip(kappas, res, strict=False)],
+        "existential": existential})
+
+
+@check("F1.claims", method="experiment:beats-gd",
+       reading="'optimal BNGD can beat optimal GD in some configurations': some cell of some "
+       "panel has BNGD loss below optimal GD's after 2000 steps (GD not at the rounding floor).")
+def check_f1_beats_gd(ctx: CheckContext) -> MethodResult:
+    """Sec. 4.1: "the optimal convergence rate of BNGD can be better than GD in some
+    configurations"; also records whether kappa* < kappa (the paper's explanation) predicts the
+    size of the win."""
+    r = _findings_check(ctx, f1.finding_beats_gd, True, "experiment:beats-gd")
+    ans = [p["analysis"] for p in fig1_panels(ctx.profile, ctx.seed)]
+    r.details["kappa_star_explanation"] = [
+        {"kappa": a["kappa"], "kappa_star": a["kappa_star"],
+         "predicted_loss_ratio_from_kappa_star": a["kappa_star_predicted_loss_ratio"],
+         "observed_best_loss_ratio": a["best_loss_ratio_bn_over_gd"]} for a in ans]
+    return r
+
+
+@check("F1.claims", method="experiment:widens",
+       reading="'BNGD greatly widens the range of near-optimal eps': median over (eps_a, a0) "
+       "rows of the band 0.8 eps_opt < eps^ < eps_opt/0.8 is >= 10x GD's band (0.19 decades), "
+       "in every panel.")
+def check_f1_widens(ctx: CheckContext) -> MethodResult:
+    """Sec. 4.1: "BNGD significantly extends the range of 'optimal' step sizes"."""
+    r = _findings_check(ctx, f1.finding_widens, False, "experiment:widens")
+    ans = [p["analysis"] for p in fig1_panels(ctx.profile, ctx.seed)]
+    r.details["median_band_by_a0"] = {a["kappa"]: a["median_band_width_by_a0"] for a in ans}
+    r.details["what_holds"] = {
+        a["kappa"]: [a0 for a0, w in a["median_band_width_by_a0"].items()
+                     if w >= f1.WIDEN_FACTOR * f1.GD_BAND_DECADES] for a in ans}
+    return r
+
+
+@check("F1.claims", method="experiment:a0",
+       reading="'that range shrinks as a0 grows': the mean band width over eps_a rows decreases "
+       "strictly from a0 = 1e-8 to a0 = 10, in every panel.")
+def check_f1_a0(ctx: CheckContext) -> MethodResult:
+    """Sec. 4.1: "the size of this region is inversely dependent on the initial condition a0"."""
+    return _findings_check(ctx, f1.finding_band_vs_a0, False, "experiment:a0")
+
+
+@check("F1.claims", method="experiment:eps_a",
+       reading="'small eps_a weakens BN': the G-mean BNGD loss over rows with eps_a*steps <= 0.4 "
+       "exceeds that over rows with eps_a >= 0.0199, in every panel.")
+def check_f1_eps_a(ctx: CheckContext) -> MethodResult:
+    """Sec. 4.1: "small eps_a will weaken the performance of BN"."""
+    return _findings_check(ctx, f1.finding_small_eps_a, False, "experiment:eps_a")
+
+
+# ----------------------------------------------------------------------------------------------
+# F5, F6: MBNGD versus GD
+# ----------------------------------------------------------------------------------------------
+
+
+def _sweep_details(res: dict[str, Any], profile: str, seed: int) -> dict[str, Any]:
+    summ = {k: v for k, v in res["summary"].items()}
+    return {"grid": f"{profile}: {res['settings']}", "seed": seed,
+            "tests_rng": f"default_rng([{seed}, 5])", "summary": summ}
+
+
+def verdict_from(ok: bool) -> str:
+    return "verified" if ok else "refuted"
+
+
+@check("F5", method="experiment",
+       reading="'optimal MBNGD rate visibly better than GD' read as the per-step rate over the "
+       "second half of the run (the paper ascribes it to kappa* < kappa): best over eps >= 1.25x "
+       "GD(opt)'s exponent.")
+def check_f5_rate(ctx: CheckContext) -> MethodResult:
+    """App. B.2, Fig. 5 (claim F5): MBNGD (Eq. 81) at its best eps converges observably faster
+    than GD at eps_opt (d = 5, H = diag(logspace(0, log10 2000, 5)))."""
+    res = sweep56("5", ctx.profile, ctx.seed)
+    ok, ev = mb.finding_mbngd_better(res["summary"])
+    conv, ev_c = mb.finding_converges(res["summary"])
+    d = _sweep_details(res, ctx.profile, ctx.seed)
+    d["mbngd_convergence"] = ev_c
+    return MethodResult(verdict_from(ok), "experiment", ev, details=d)
+
+
+@check("F5", method="experiment:g-mean",
+       reading="'the G-mean is more reliable than the A-mean (converges quickly as tests are "
+       "added)': smaller bootstrap s.e. of ln G-mean than of ln A-mean at a majority of eps.")
+def check_f5_gmean(ctx: CheckContext) -> MethodResult:
+    """App. B.2, Fig. 5 (claim F5): geometric versus arithmetic mean over the random tests."""
+    res = sweep56("5", ctx.profile, ctx.seed)
+    ok, ev = mb.finding_gmean_reliable(res["summary"])
+    return MethodResult(verdict_from(ok), "experiment:g-mean", ev,
+                        details=_sweep_details(res, ctx.profile, ctx.seed))
+
+
+@check("F6", method="experiment",
+       reading="'not noticeably better than GD(opt)' read as the per-step rate over the second "
+       "half of the run: best over eps < 1.25x GD(opt)'s exponent.")
+def check_f6_rate(ctx: CheckContext) -> MethodResult:
+    """App. B.2, Fig. 6 (claim F6): at d = 100, H = diag(linspace(1, 2000, 100)) the optimal
+    MBNGD rate is not noticeably better than GD's at eps_opt."""
+    res = sweep56("6", ctx.profile, ctx.seed)
+    ok, ev = mb.finding_not_noticeably_better(res["summary"])
+    return MethodResult(verdict_from(ok), "experiment", ev,
+                        details=_sweep_details(res, ctx.profile, ctx.seed))
+
+
+@check("F6", method="experiment:figure-level",
+       reading="the same statement about what Fig. 6 plots: the best G-mean loss after 5000 "
+       "steps, as an exponent of the loss reduction, < 1.25x GD(opt)'s.")
+def check_f6_figure(ctx: CheckContext) -> MethodResult:
+    """App. B.2, Fig. 6 (claim F6), figure-level reading: loss after the run, as plotted."""
+    res = sweep56("6", ctx.profile, ctx.seed)
+    better, ev = mb.finding_figure_level_better(res["summary"])
+    return MethodResult(verdict_from(not better), "experiment:figure-level", ev,
+                        details=_sweep_details(res, ctx.profile, ctx.seed))
+
+
+# ----------------------------------------------------------------------------------------------
+# F7, F8: the near-optimal interval
+# ----------------------------------------------------------------------------------------------
+
+
+def _interval_details(res: dict[str, Any], profile: str, seed: int, fn) -> dict[str, Any]:
+    ok_late, ev_late = fn(res["x"], res["widths_late"])
+    return {"grid": f"{profile}: x={res['x'].tolist()}, {res['tests']} tests per point, eps "
+                    f"{len(res['eps'])} points in [{res['eps'][0]:.0e}, {res['eps'][-1]:.0e}], "
+                    f"steps {res['steps'].tolist()} (GD(opt) loss bound reduced 1e4x)",
+            "seed": seed, "widths_decades": res["widths"], "fit": mb.fit_trend(res["x"], res["widths"]),
+            "late_rate_reading": {"holds": ok_late, "evidence": ev_late,
+                                  "widths_decades": res["widths_late"]},
+            "best_exponent_ratio": res["best_exponent_ratio"]}
+
+
+@check("F7", method="experiment",
+       reading="near-optimal eps: the MBNGD G-mean loss-reduction exponent is >= 0.8x GD(opt)'s "
+       "(App. B.2: 'almost same or better convergence rate than the best choice for GD'); "
+       "'larger d gives a larger interval': Kendall tau >= 0.6 and positive slope in log10 d.")
+def check_f7(ctx: CheckContext) -> MethodResult:
+    """App. B.2, Fig. 7 (claim F7): width of the near-optimal eps interval versus d,
+    H = diag(linspace(1, 2000, d))."""
+    res = sweep78("7", ctx.profile, ctx.seed)
+    ok, ev = mb.finding_width_grows(res["x"], res["widths"])
+    return MethodResult(verdict_from(ok), "experiment", ev,
+                        details=_interval_details(res, ctx.profile, ctx.seed,
+                                                  mb.finding_width_grows))
+
+
+@check("F8", method="experiment",
+       reading="same near-optimal interval as F7; 'little effect of the condition number': all "
+       "widths within a factor 1.25 (the paper's 0.8 tolerance).")
+def check_f8(ctx: CheckContext) -> MethodResult:
+    """App. B.2, Fig. 8 (claim F8): width of the near-optimal eps interval versus the condition
+    number, H = diag(linspace(1, cond, 100))."""
+    res = sweep78("8", ctx.profile, ctx.seed)
+    ok, ev = mb.finding_cond_little_effect(res["x"], res["widths"])
+    return MethodResult(verdict_from(ok), "experiment", ev,
+                        details=_interval_details(res, ctx.profile, ctx.seed,
+                                                  mb.finding_cond_little_effect))
