@@ -1,0 +1,330 @@
+"""Appendix B: modified BNGD (MBNGD, Eq. 81: BNGD with ``a_k = w_k^T g / sigma_k`` enforced).
+
+Claims (CLAIMS.md): T-B.1 (Thm. B.1 / B.4), L-B.2 (Lemma B.2), L-B.3 (Lemma B.3).  The engines
+run ``method="mbngd"``; limits are decided by :func:`bnverify.convergence.decide` (criteria in its
+docstring).
+
+Readings of the printed (garbled) text
+--------------------------------------
+* T-B.1: "if ``eps < 2||w0||^2 / (lambda_max kappa ||u||^2)``, ``w0^T g = 0`` [sic], then ``w_k``
+  converges to a global minimizer": the printed ``= 0`` is the extraction's rendering of ``!=``
+  (the same extraction prints ``w_k^T g 6= 0`` for ``!= 0`` elsewhere; with ``= 0`` the iteration is
+  at a saddle and never moves).  Same reading in L-B.2, whose ``eps0 := κλ2-`` is read as
+  ``eps0 = 2/(kappa lambda_max)`` (with ``||u|| = 1``), consistent with Eq. (82):
+  ``eps^_k <= eps kappa / ||w0||^2 < 2/lambda_max``.
+* L-B.3: ``delta`` is garbled; read as ``delta = ||g|| / (4 kappa)`` with ``||w_k|| >= 1`` (the
+  proof's normalisation ``||w0|| >= 1``), which is what Eq. (85) needs:
+  ``||g||^2 - (y/sigma^2) g^T H w >= ||g||^2 - kappa ||g|| |y| >= ||g||^2/2`` for ``|y| < 2 delta``.
+  The reading ``delta = ||g||/4`` (no kappa) is checked too and reported in the details.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from bnverify.claims import CheckContext, MethodResult, check
+from bnverify.convergence import MINIMISER, SADDLE, UNDECIDED, decide, random_problem, unit_rows
+from bnverify.dynamics.batched import step
+from bnverify.model import OLSProblem
+from bnverify.properties import Outcome, check_property, monte_carlo_result
+from bnverify.strategies import Configuration, configurations, log_floats
+from proofs.section3_convergence import t33_verdict
+
+# ----------------------------------------------------------------------------------------------
+# T-B.1
+# ----------------------------------------------------------------------------------------------
+
+
+def mbngd_decisions(ctx: CheckContext, salt: str, *, n_problems: int, n_per: int,
+                    log_eps: tuple[float, float] | None = None,
+                    log_eps_eff: tuple[float, float] | None = None,
+                    eps_factor: tuple[float, float] | None = None, unit_u: bool = True,
+                    max_steps: int = 20000) -> tuple[dict[str, int], list[dict], dict]:
+    """Decide MBNGD runs from random ``w0`` (direction uniform, norm log-uniform in [1e-3, 1e3]).
+    ``eps``: log-uniform in ``10^log_eps``; or ``10^t ||w0||^2/lambda_max`` (``log_eps_eff``); or a
+    fraction ``eps_factor`` of the bound ``2 ||w0||^2 / (lambda_max kappa ||u||^2)`` of T-B.1."""
+    rng = ctx.rng(salt)
+    counts = {MINIMISER: 0, SADDLE: 0, "diverged": 0, UNDECIDED: 0}
+    ex: list[dict[str, Any]] = []
+    min_y = np.inf
+    for i in range(n_problems):
+        p = random_problem(rng, (2, 6), 30.0, dense=(i % 3 == 2))
+        if not unit_u:
+            p = OLSProblem(p.H, p.u * 10 ** rng.uniform(-1, 1))
+        w0 = unit_rows(rng, n_per, p.d) * 10 ** rng.uniform(-3, 3, (n_per, 1))
+        n2 = np.sum(w0**2, axis=1)
+        if log_eps is not None:
+            eps = 10 ** rng.uniform(*log_eps, n_per)
+        elif log_eps_eff is not None:
+            eps = 10 ** rng.uniform(*log_eps_eff, n_per) * n2 / p.lambda_max
+        else:
+            bound = 2 * n2 / (p.lambda_max * p.kappa * float(p.u @ p.u))
+            eps = rng.uniform(*eps_factor, n_per) * bound
+        dec = decide(p, "mbngd", eps=eps, w0=w0, max_steps=max_steps)
+        for k, v in dec.counts().items():
+            counts[k] += v
+        m = dec.label == MINIMISER
+        if m.any():  # |w^T g| / (sigma ||u||_H) at the decided minimisers (-> 1)
+            min_y = min(min_y, float(np.min(np.abs(dec.a[m])) / p.u_norm_H))
+        for j in np.flatnonzero(dec.label != MINIMISER)[:2]:
+            ex.append({**p.to_json(), "a0": 1.0, "w0": w0[j].tolist(), "eps_a": 1.0,
+                       "eps": float(eps[j]), "method": "mbngd", "steps": max_steps,
+                       "comment": f"decision: {dec.label[j]}"})
+    return counts, ex, {"min_abs_y_over_sigma_at_minimisers": min_y}
+
+
+@check("T-B.1", method="decision", reading=(
+    "Convergence decided by bnverify.convergence (method mbngd); the garbled sufficient condition "
+    "read as eps < 2||w0||^2/(lambda_max kappa ||u||^2) and w0^T g != 0."))
+def tb1_full_range(ctx: CheckContext) -> MethodResult:
+    """Any ``eps`` in [1e-8, 1e16] (as for T3.3: the extremes are mostly undecidable in a step
+    budget; the decided fraction is reported and undecided runs keep this inconclusive)."""
+    counts, ex, det = mbngd_decisions(ctx, "T-B.1-full", n_problems=ctx.n(3, 12),
+                                      n_per=ctx.n(150, 1500), log_eps=(-8.0, 16.0))
+    return t33_verdict("T-B.1", counts, ex, det, "T-B.1 (MBNGD, eps in [1e-8, 1e16])")
+
+
+@check("T-B.1", method="decision-window")
+def tb1_window(ctx: CheckContext) -> MethodResult:
+    """``eps lambda_max/||w0||^2`` in [1e-2, 1e2]: every run decided, at a minimiser (random
+    ``w0`` have ``w_k^T g != 0`` for all ``k`` with probability 1)."""
+    counts, ex, det = mbngd_decisions(ctx, "T-B.1-window", n_problems=ctx.n(3, 12),
+                                      n_per=ctx.n(150, 1500), log_eps_eff=(-2.0, 2.0),
+                                      max_steps=40000)
+    return t33_verdict("T-B.1", counts, ex, det,
+                       "T-B.1 (MBNGD, eps lambda_max/||w0||^2 in [1e-2, 1e2])",
+                       target=(MINIMISER,))
+
+
+@check("T-B.1", method="decision-small-eps")
+def tb1_small_eps(ctx: CheckContext) -> MethodResult:
+    """The particular case: ``eps`` in ``[0.1, 1)`` times ``2||w0||^2/(lambda_max kappa ||u||^2)``,
+    ``||u||`` log-uniform in [0.1, 10] (the bound is not scale-free in ``u``): minimiser."""
+    counts, ex, det = mbngd_decisions(ctx, "T-B.1-small", n_problems=ctx.n(3, 12),
+                                      n_per=ctx.n(100, 1000), eps_factor=(0.1, 1.0),
+                                      unit_u=False, max_steps=60000)
+    return t33_verdict("T-B.1", counts, ex, det,
+                       "T-B.1 (eps < 2||w0||^2/(lambda_max kappa ||u||^2), w0^T g != 0)",
+                       target=(MINIMISER,))
+
+
+def exact_perp_w0(p: OLSProblem, i: int = 0, j: int = 1) -> np.ndarray:
+    """``w0`` with ``w0^T g = 0`` *exactly* in float64: ``w0_i = g_j``, ``w0_j = -g_i`` (the two
+    products are equal and cancel exactly; the other coordinates are 0).  For diagonal ``H``."""
+    w = np.zeros(p.d)
+    w[i], w[j] = p.g[j], -p.g[i]
+    return w
+
+
+def saddle_iff_holds(c: Configuration, *, perturb: float) -> Outcome:
+    """``perturb = 0``: ``w0^T g = 0`` exactly -> decided 'saddle' (``w_k = w0`` for all k);
+    ``perturb > 0``: ``w0 + perturb ||w0|| g/||g||`` (``w_k^T g != 0`` for all k by L-B.3) ->
+    decided 'minimiser'."""
+    p = c.problem
+    w0 = exact_perp_w0(p)
+    if perturb:
+        w0 = w0 + perturb * np.linalg.norm(w0) * p.g / np.linalg.norm(p.g)
+    dec = decide(p, "mbngd", eps=c.eps, w0=w0, max_steps=40000)
+    want = SADDLE if perturb == 0 else MINIMISER
+    lab = str(dec.label.item())
+    return Outcome(lab == want,
+                   {"decision": lab, "w0_Tg": float(w0 @ p.g)})
+
+
+def perp_configs():
+    """Diagonal problems (d >= 2, generic u, g_0 g_1 != 0) and ``eps lambda_max`` in [1e-1, 10]
+    relative to ``||w0||^2``: the run stays decidable."""
+    return configurations(min_d=2, max_d=6, kappa_max=1e3, dense=False, degenerate_u=False,
+                          eps=log_floats(1e-1, 1e1)).filter(
+        lambda c: c.problem.g[0] != 0 and c.problem.g[1] != 0).map(
+        lambda c: Configuration(c.problem, 1.0, exact_perp_w0(c.problem), 1.0,
+                                c.eps * float(exact_perp_w0(c.problem) @ exact_perp_w0(
+                                    c.problem)) / c.problem.lambda_max, "perp-g"))
+
+
+@check("T-B.1", method="property-saddle-iff")
+def tb1_saddle_iff(ctx: CheckContext) -> MethodResult:
+    """'converges to a saddle iff w_k^T g = 0 for some k': exact ``w0 ⟂ g`` gives a saddle, and a
+    relative perturbation of 1e-6 toward ``g`` gives a minimiser."""
+    a = check_property("T-B.1", perp_configs(), lambda c: saddle_iff_holds(c, perturb=0.0), ctx,
+                       statement="w0^T g = 0 exactly => decided saddle",
+                       tolerance="decision criteria of bnverify.convergence (tol 1e-8)",
+                       max_examples=ctx.n(20, 200), key_suffix="iff-exact")
+    if a.verdict != "verified":
+        return a
+    b = check_property("T-B.1", perp_configs(), lambda c: saddle_iff_holds(c, perturb=1e-6), ctx,
+                       statement="w0^T g = 1e-6 relative => decided minimiser",
+                       tolerance="decision criteria of bnverify.convergence (tol 1e-8)",
+                       max_examples=ctx.n(20, 200), key_suffix="iff-near")
+    if b.verdict == "verified":
+        b.evidence = a.evidence + "; " + b.evidence
+    return b
+
+
+@check("T-B.1", method="monte-carlo")
+def tb1_monte_carlo(ctx: CheckContext) -> MethodResult:
+    """Measure zero: random ``w0 ~ N(0, I)``, ``eps lambda_max/||w0||^2`` in [1e-1, 1e2]; event:
+    decided saddle."""
+    rng = ctx.rng("T-B.1:mc")
+    k = n = und = 0
+    for i in range(ctx.n(4, 20)):
+        p = random_problem(rng, (2, 6), 30.0, dense=(i % 3 == 2))
+        B = ctx.n(250, 2500)
+        w0 = rng.standard_normal((B, p.d))
+        eps = 10 ** rng.uniform(-1, 2, B) * np.sum(w0**2, axis=1) / p.lambda_max
+        c = decide(p, "mbngd", eps=eps, w0=w0).counts()
+        k += c[SADDLE]
+        und += c[UNDECIDED]
+        n += B
+    res = monte_carlo_result("T-B.1", k, n - und, event="converged to a saddle",
+                             statement="MBNGD: saddles attract a null set of w0",
+                             details={"undecided": und, "drawn": n})
+    if und:
+        res.evidence += f"; {und} of {n} undecided (not counted)"
+    return res
+
+
+# ----------------------------------------------------------------------------------------------
+# L-B.2
+# ----------------------------------------------------------------------------------------------
+
+
+@check("L-B.2", method="decision", reading=(
+    "'w^T g = 0' read as w0^T g != 0 (extraction of !=); eps0 = 2/(kappa lambda_max), ||u|| = 1."))
+def lb2_decision(ctx: CheckContext) -> MethodResult:
+    """``||u|| = 1``, ``eps/||w0||^2`` in ``[0.5, 1) eps0``, ``eps0 = 2/(kappa lambda_max)``:
+    every run decided 'minimiser'."""
+    counts, ex, det = mbngd_decisions(ctx, "L-B.2", n_problems=ctx.n(3, 12),
+                                      n_per=ctx.n(100, 1000), eps_factor=(0.5, 1.0),
+                                      max_steps=60000)
+    return t33_verdict("L-B.2", counts, ex, det, "L-B.2 (eps/||w0||^2 < 2/(kappa lambda_max))",
+                       target=(MINIMISER,))
+
+
+def lb2_eff_step_bounds(c: Configuration, steps: int = 100) -> Outcome:
+    """Eq. (82)-(83) along the run: ``eps^_k <= eps kappa ||u||^2/||w0||^2 < 2/lambda_max`` and
+    ``q_(k+1) <= q_k`` (relative tolerance 1e-12; ``q`` from the vector ``e``, Eq. 35)."""
+    from bnverify.convergence import trajectory, trajectory_scalars
+
+    p = c.problem
+    A, W = trajectory(p, "mbngd", a0=1.0, w0=c.w0, eps=c.eps, steps=steps)
+    s = trajectory_scalars(p, A, W, c.eps)
+    eff, q = s["eff_step"], s["e_norm_H"] ** 2
+    ub = c.eps * p.kappa * float(p.u @ p.u) / float(c.w0 @ c.w0)
+    floor = (64 * p.d * 2.0**-52 * np.sqrt(p.kappa) * p.u_norm_H) ** 2
+    ok = np.all(eff <= ub * (1 + 1e-12)) and ub < 2 / p.lambda_max and np.all(
+        q[1:] <= q[:-1] * (1 + 1e-12) + floor)
+    return Outcome(bool(ok), {"max_eff_over_bound": float(np.max(eff) / ub),
+                              "bound_times_lambda_max": ub * p.lambda_max})
+
+
+@check("L-B.2", method="property-82")
+def lb2_property(ctx: CheckContext) -> MethodResult:
+    strat = configurations(max_d=6, kappa_max=1e4, degenerate_u=False,
+                           w0_kinds=("generic", "eigenvector", "near-saddle"),
+                           eps=st.floats(0.01, 0.99)).filter(
+        lambda c: abs(c.w0 @ c.problem.g) > 0).map(
+        lambda c: Configuration(c.problem, 1.0, c.w0, 1.0, c.eps * 2 * float(c.w0 @ c.w0) / (
+            c.problem.kappa * c.problem.lambda_max * float(c.problem.u @ c.problem.u)),
+            c.w0_kind))
+    return check_property("L-B.2", strat, lb2_eff_step_bounds, ctx,
+                          statement="eps^_k <= eps kappa||u||^2/||w0||^2 < 2/lambda_max and "
+                                    "q_k non-increasing (Eq. 82)",
+                          tolerance="relative 1e-12 plus the float64 floor of q",
+                          max_examples=ctx.n(30, 300), key_suffix="82")
+
+
+# ----------------------------------------------------------------------------------------------
+# L-B.3
+# ----------------------------------------------------------------------------------------------
+
+
+def delta_kappa(p: OLSProblem) -> float:
+    """``delta = ||g|| / (4 kappa)`` (the reading of L-B.3's garbled delta)."""
+    return float(np.linalg.norm(p.g) / (4 * p.kappa))
+
+
+def lb3_increase_holds(c: Configuration, delta=delta_kappa) -> Outcome:
+    """``||w|| >= 1`` and ``0 < |y| < 2 delta`` => ``|y_(k+1)| > |y_k|`` after one MBNGD step.
+    Where float64 shows no increase, the step is redone at 50 digits (``run_mp``) and the
+    increase must exceed 1e-45 relative there."""
+    p = c.problem
+    y0 = float(c.w0 @ p.g)
+    if not (np.linalg.norm(c.w0) >= 1 and 0 < abs(y0) < 2 * delta(p)):
+        return Outcome(True, {"skipped": "hypothesis not met"})
+    _, w1 = step(p, "mbngd", 1.0, c.w0, c.eps)
+    y1 = float(w1 @ p.g)
+    if abs(y1) > abs(y0):
+        return Outcome(True, {"y0": y0, "y1": y1})
+    import mpmath
+
+    from bnverify.dynamics.mp import run_mp
+
+    kw = {"H_diag": np.diag(p.H).tolist()} if p.is_diagonal else {"H": p.H.tolist()}
+    r = run_mp(u=p.u.tolist(), w0=c.w0.tolist(), eps=c.eps, method="mbngd", steps=1,
+               precision=50, **kw)
+    with mpmath.workdps(60):
+        H = mpmath.matrix(p.H.tolist())
+        u = mpmath.matrix(p.u.tolist())
+        g = H * u
+        y0m = sum(mpmath.mpf(a) * b for a, b in zip(c.w0.tolist(), g))
+        y1m = sum(a * b for a, b in zip(r.w, g))
+        rel = (abs(y1m) - abs(y0m)) / abs(y0m)
+    return Outcome(bool(rel > mpmath.mpf("1e-45")), {"y0": y0, "relative_increase_mp50":
+                                                     float(rel)})
+
+
+def lb3_states(scale_max: float = 1e3):
+    """States ``w`` with ``||w|| >= 1`` and small ``|w^T g|``: near-saddle / orthogonal-to-g
+    directions (plus a drawn multiple of ``g``) scaled to norm in [1, scale_max]."""
+    @st.composite
+    def build(draw):
+        c = draw(configurations(max_d=6, kappa_max=1e4, degenerate_u=False,
+                                w0_kinds=("near-saddle", "perp-g", "generic"),
+                                eps=log_floats(1e-8, 1e16)))
+        p = c.problem
+        w = c.w0 / np.linalg.norm(c.w0)
+        frac = draw(st.floats(-1.0, 1.0))
+        w = w + frac * 2 * delta_kappa(p) * p.g / np.linalg.norm(p.g) ** 2
+        w = w * draw(st.floats(1.0, scale_max)) / np.linalg.norm(w)
+        return Configuration(p, 1.0, w, 1.0, c.eps, c.w0_kind)
+    return build()
+
+
+@check("L-B.3", method="property", reading=(
+    "delta read as ||g||/(4 kappa) with ||w_k|| >= 1 (Eq. 85); the divergent sums checked through "
+    "decided limits: runs with w_k^T g != 0 reach a minimiser, where |w^T g| stays bounded away "
+    "from 0, so both sums diverge."))
+def lb3_increase(ctx: CheckContext) -> MethodResult:
+    res = check_property("L-B.3", lb3_states(), lb3_increase_holds, ctx,
+                         statement="||w_k|| >= 1, 0 < |y_k| < 2 delta (delta = ||g||/(4 kappa)) "
+                                   "=> |y_(k+1)| > |y_k|",
+                         tolerance="strict in float64, else strict by > 1e-45 at 50 digits",
+                         max_examples=ctx.n(40, 400), key_suffix="increase")
+    alt = check_property("L-B.3", lb3_states(),
+                         lambda c: lb3_increase_holds(c, delta=lambda p: float(
+                             np.linalg.norm(p.g) / 4)), ctx,
+                         statement="reading delta = ||g||/4 (no kappa)", tolerance="as above",
+                         max_examples=ctx.n(40, 400), key_suffix="increase-alt")
+    res.details["alternative_reading_delta_g_over_4"] = {
+        "verdict": alt.verdict, "evidence": alt.evidence, "counterexample": alt.counterexample}
+    return res
+
+
+@check("L-B.3", method="decision")
+def lb3_sums(ctx: CheckContext) -> MethodResult:
+    """``w_k^T g != 0`` for all ``k`` (random ``w0``; near-saddle starts are covered by T-B.1's
+    saddle-iff check): every run decided 'minimiser'; at the limit
+    ``|w^T g|/(sigma ||u||_H) = 1 - O(1e-8)``, so ``|y_k|`` is bounded away from 0 and
+    ``sum |y_k| = sum y_k^2 = infinity``."""
+    counts, ex, det = mbngd_decisions(ctx, "L-B.3", n_problems=ctx.n(3, 12),
+                                      n_per=ctx.n(100, 1000), log_eps_eff=(-1.0, 1.0))
+    res = t33_verdict("L-B.3", counts, ex, det,
+                      "L-B.3 (w_k^T g != 0 for all k => minimiser, terms y_k^2 -> y*^2 > 0)",
+                      target=(MINIMISER,))
+    res.evidence += (f"; min |w^T g|/(sigma ||u||_H) at the limits = "
+                     f"{det['min_abs_y_over_sigma_at_minimisers']:.6f}")
+    return res
