@@ -86,7 +86,7 @@ def a10_bound_property(ctx: CheckContext) -> MethodResult:
         "L-A.10", a10_strategy(), a_bound_holds, ctx,
         statement=f"|a_k| <= |a0| + 2C/(1-|1-eps_a|) for k <= {A10_STEPS}",
         tolerance="relative 8(k+1) 2^-52 (k roundings of a convex-type recursion)",
-        max_examples=ctx.n(40, 600), key_suffix="bound")
+        max_examples=ctx.n(30, 600), key_suffix="bound")
 
 
 def a_diverges(c: Configuration, steps: int = 60) -> Outcome:
@@ -116,7 +116,7 @@ def a10_divergence_correction(ctx: CheckContext) -> Correction:
     r = check_property("L-A.10", strat, lambda c: a_diverges(c, steps=200), ctx,
                        statement="|a_k| -> inf for eps_a > 2, w0 = u, a0 != sqrt(u^T H u)",
                        tolerance="|a_k| > 1e6 within 200 steps",
-                       max_examples=ctx.n(30, 300), key_suffix="divergence-corrected")
+                       max_examples=ctx.n(20, 300), key_suffix="divergence-corrected")
     from bnverify.dynamics.mp import run_mp
 
     mp = run_mp(H_diag=["1", "4"], u=["0.6", "0.4"], w0=["0.6", "0.4"], a0="1", eps=1,
@@ -478,13 +478,13 @@ def a14_property(ctx: CheckContext) -> MethodResult:
     res = check_property("L-A.14", a14_sequences(), a14_holds, ctx,
                          statement="f_(k+1) <= r f_k + h_k, r in (0,1), h_k -> 0 => f_k -> 0",
                          tolerance="|f_K| <= 1e-3 (f0 + h0) at K = 3000 (100x the exact bound)",
-                         max_examples=ctx.n(60, 1000), key_suffix="lemma", database=False)
+                         max_examples=ctx.n(40, 1000), key_suffix="lemma", database=False)
     needed = {}
     for name, strat in (("r < 1", a14_sequences(r_max=1.0).map(lambda s: {**s, "r": 1.0})),
                         ("h_k -> 0", a14_sequences(h_limit=False)),
                         ("f_k >= 0", a14_sequences(positive=False))):
         r = check_property("L-A.14", strat, a14_holds, ctx, statement=f"without {name}",
-                           tolerance="as above", max_examples=ctx.n(30, 300),
+                           tolerance="as above", max_examples=ctx.n(12, 300),
                            key_suffix=f"needed-{name}", database=False)
         needed[name] = {"verdict": r.verdict, "counterexample": r.details.get(
             "counterexample_repr")}

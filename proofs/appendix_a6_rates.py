@@ -178,7 +178,7 @@ def a23_check(ctx: CheckContext) -> MethodResult:
         hyp = check_property("L-A.23", a23_strategy(), lambda c: a23_holds(c, shift=1), ctx,
                              statement="Eq. (72) with k gamma^(k-1)",
                              tolerance="relative 1e-9 plus the float64 floor",
-                             max_examples=ctx.n(30, 400), key_suffix="corrected")
+                             max_examples=ctx.n(15, 400), key_suffix="corrected")
         verdict = "verified" if r.verdict == hyp.verdict == "verified" else "refuted"
         res.correction = Correction(
             "||e~_k||_H^2 <= C^2 rho^(2k) + (C1 (1 - eps_a)^k + C2 k gamma^(k-1))^2 (Eq. 73 sums "
@@ -241,7 +241,7 @@ def e74_property(ctx: CheckContext) -> MethodResult:
         r = check_property("E74-80", lemma_a12_configs(),
                            lambda c: e74_bounds_hold(c, lower="corrected"), ctx,
                            statement="(74) with min(a0, w0^T g/sigma0) in place of a0",
-                           tolerance="relative 1e-10", max_examples=ctx.n(30, 400),
+                           tolerance="relative 1e-10", max_examples=ctx.n(20, 400),
                            key_suffix="74-corrected")
         return Correction(
             "eps^_k >= min(a0, w0^T g/sigma0) (w0^T g/sigma0) eps/(lambda_max ||w_k||^2) (the "
@@ -291,7 +291,7 @@ def c3_holds_mp(c: Configuration, digits: int = 50) -> Outcome:
     """Eq. (78) at ``digits`` digits, for ``w0`` (nearly) parallel to ``u`` where float64 cannot
     resolve ``e0`` (``||e0||_H <= 1e-6 ||u||_H``: ``e0`` is then mostly rounding): ``C3`` from the
     exact float inputs, ``||w1||^2`` from ``run_mp`` for three ``eps``; tolerance relative 1e-30
-    plus ``1e-45 ||w0||^2 / eps^2`` (50-digit rounding of the squared norms)."""
+    plus ``1e-40 ||w0||^2 / eps^2`` (the 50-digit update cancels digits in ``g - t H w0``)."""
     import mpmath
 
     from bnverify.dynamics.mp import run_mp
@@ -312,9 +312,11 @@ def c3_holds_mp(c: Configuration, digits: int = 50) -> Outcome:
             r = run_mp(u=p.u.tolist(), w0=c.w0.tolist(), a0=c.a0, eps=eps, eps_a=c.eps_a,
                        steps=1, precision=digits, **kw)
             e2 = mpmath.mpf(eps) ** 2
-            est = (r.w_norm**2 - n0) / e2
-            # allowed: 1e-30 relative, plus the 50-digit rounding of ||w1||^2 (1e-45 n0 / eps^2)
-            errs.append(abs(est - C3) / (mpmath.mpf("1e-30") * C3 + mpmath.mpf("1e-45") * n0 / e2))
+            est = (sum(x**2 for x in r.w) - n0) / e2
+            # allowed: 1e-30 relative, plus 1e-40 n0 / eps^2: the update g - t H w0 cancels
+            # ~log10(|t| ||H w0|| / ||H e0||) digits when w0 is nearly parallel to u, so the
+            # 50-digit ||w1||^2 is trusted to 40 digits relative to ||w0||^2
+            errs.append(abs(est - C3) / (mpmath.mpf("1e-30") * C3 + mpmath.mpf("1e-40") * n0 / e2))
         worst = max(errs)
     return Outcome(bool(worst <= 1),
                    {"C3_mp": float(C3), "max_error_over_tolerance": float(worst),
@@ -328,4 +330,4 @@ def e78_property(ctx: CheckContext) -> MethodResult:
                           statement="||w1||^2 - ||w0||^2 = C3 eps^2 with C3 = a0^2 ||H e0||^2/"
                                     "sigma0^2 independent of eps",
                           tolerance="relative 1e-9 plus the rounding of the squared norms",
-                          max_examples=ctx.n(40, 400), key_suffix="78")
+                          max_examples=ctx.n(25, 400), key_suffix="78")

@@ -83,7 +83,7 @@ def tb1_full_range(ctx: CheckContext) -> MethodResult:
     """Any ``eps`` in [1e-8, 1e16] (as for T3.3: the extremes are mostly undecidable in a step
     budget; the decided fraction is reported and undecided runs keep this inconclusive)."""
     counts, ex, det = mbngd_decisions(ctx, "T-B.1-full", n_problems=ctx.n(3, 12),
-                                      n_per=ctx.n(150, 1500), log_eps=(-8.0, 16.0))
+                                      n_per=ctx.n(100, 1500), log_eps=(-8.0, 16.0))
     return t33_verdict("T-B.1", counts, ex, det, "T-B.1 (MBNGD, eps in [1e-8, 1e16])")
 
 
@@ -270,8 +270,8 @@ def lb3_increase_holds(c: Configuration, delta=delta_kappa) -> Outcome:
         H = mpmath.matrix(p.H.tolist())
         u = mpmath.matrix(p.u.tolist())
         g = H * u
-        y0m = sum(mpmath.mpf(a) * b for a, b in zip(c.w0.tolist(), g))
-        y1m = sum(a * b for a, b in zip(r.w, g))
+        y0m = sum(mpmath.mpf(a) * b for a, b in zip(c.w0.tolist(), g, strict=True))
+        y1m = sum(a * b for a, b in zip(r.w, g, strict=True))
         rel = (abs(y1m) - abs(y0m)) / abs(y0m)
     return Outcome(bool(rel > mpmath.mpf("1e-45")), {"y0": y0, "relative_increase_mp50":
                                                      float(rel)})

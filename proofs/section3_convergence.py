@@ -141,7 +141,7 @@ def t33_full_range(ctx: CheckContext) -> MethodResult:
     """T3.3 over eps in [1e-8, 1e16]: most runs at the extremes cannot be decided in a step
     budget (effective step ~ eps/||w0||^2 for eps << 1 and ~ 1/eps for eps >> 1, Prop. 3.5), so
     this check reports the decided fraction and is inconclusive while any run is undecided."""
-    counts, ex, det = run_decisions(ctx, "T3.3-full", ctx.n(3, 12), ctx.n(150, 1500))
+    counts, ex, det = run_decisions(ctx, "T3.3-full", ctx.n(3, 12), ctx.n(100, 1500))
     return t33_verdict("T3.3", counts, ex, det, "T3.3 (eps in [1e-8, 1e16])")
 
 
@@ -370,7 +370,7 @@ def norm_strict_property(ctx: CheckContext) -> MethodResult:
         r = check_property(
             "S3.norm-monotone", norm_strategy(3), norm_increment_lower_bound, ctx,
             statement="||w_(k+1)||^2 - ||w_k||^2 >= eps^2 a_k^2 ||e_k||_H^2/(kappa ||w_k||^2)",
-            tolerance="decided at 50 digits", max_examples=ctx.n(30, 300),
+            tolerance="decided at 50 digits", max_examples=ctx.n(20, 300),
             key_suffix="equality-condition")
         return Correction("||w_(k+1)||^2 - ||w_k||^2 >= eps^2 a_k^2 ||e_k||_H^2 / (kappa "
                           "||w_k||^2) >= 0: ||w_k|| is non-decreasing, and strictly increasing "
