@@ -66,7 +66,7 @@ def python_loop(h, u, w0, eps_a, eps, a0, steps):
     """One configuration at a time, numpy vectors: the loop a user would write first."""
     g = h * u
     out = []
-    for ea, e, a in zip(eps_a, eps, a0):
+    for ea, e, a in zip(eps_a, eps, a0, strict=False):
         w = w0.copy()
         for _ in range(steps):
             wg = w @ g
@@ -100,8 +100,10 @@ def main() -> None:
     EA, E, A = np.meshgrid(eps_a, eps, a0, indexing="ij")
     n = EA.size
     p = OLSProblem(np.diag(h), u)
-    print(f"Fig. 1 panel: {n} configurations, d = {d}, {args.steps} steps; "
-          f"{os.cpu_count()} cores, numba threads {numba.get_num_threads()}")
+    print(
+        f"Fig. 1 panel: {n} configurations, d = {d}, {args.steps} steps; "
+        f"{os.cpu_count()} cores, numba threads {numba.get_num_threads()}"
+    )
 
     # warm up compilations (cached on disk after the first run)
     run(p, "bngd", eps=E[:1, :1, :1], eps_a=EA[:1, :1, :1], a0=A[:1, :1, :1], w0=w0, steps=2)
@@ -147,12 +149,16 @@ def main() -> None:
     print(f"engine (numba, 1 thread)      {t_engine1:8.2f} s")
     print(f"engine numpy path             {t_numpy:8.2f} s   bit-identical to numba: {identical}")
     print(f"fused compiled reference      {t_ref:8.2f} s   losses agree: {agree}")
-    print(f"per-config Python loop (est.) {t_loop:8.1f} s   from {len(idx)} configs; agree: {agree_loop}")
+    print(
+        f"per-config Python loop (est.) {t_loop:8.1f} s   from {len(idx)} configs; agree: {agree_loop}"
+    )
     print(f"ratio engine / fused kernel   {t_engine / t_ref:8.2f}   (target <= 1.5)")
     print(f"  same, engine on 1 thread    {t_engine1 / t_ref:8.2f}   (like for like: both serial)")
     print(f"speed-up vs Python loop       {t_loop / t_engine:8.1f}x  (target >= 50)")
     print(f"speed-up numpy path vs loop   {t_loop / t_numpy:8.1f}x")
-    print(f"peak traced memory            {peak / 2**20:8.1f} MB (target < 500); max RSS {maxrss:.0f} MB")
+    print(
+        f"peak traced memory            {peak / 2**20:8.1f} MB (target < 500); max RSS {maxrss:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

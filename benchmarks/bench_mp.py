@@ -26,18 +26,18 @@ def plain_mpmath_loop(h, u, w0, a0, eps_a, eps, steps):
         u = [mpmath.mpf(x) for x in u]
         w = [mpmath.mpf(x) for x in w0]
         a, eps_a, eps = mpmath.mpf(a0), mpmath.mpf(eps_a), mpmath.mpf(eps)
-        g = [hi * ui for hi, ui in zip(h, u)]
+        g = [hi * ui for hi, ui in zip(h, u, strict=False)]
         for _ in range(steps):
-            wg = mpmath.fsum(wi * gi for wi, gi in zip(w, g))
-            s2 = mpmath.fsum(hi * wi * wi for hi, wi in zip(h, w))
+            wg = mpmath.fsum(wi * gi for wi, gi in zip(w, g, strict=False))
+            s2 = mpmath.fsum(hi * wi * wi for hi, wi in zip(h, w, strict=False))
             sig = mpmath.sqrt(s2)
             c = eps * a / sig
             t = wg / s2
-            w = [wi + c * (gi - t * hi * wi) for wi, gi, hi in zip(w, g, h)]
+            w = [wi + c * (gi - t * hi * wi) for wi, gi, hi in zip(w, g, h, strict=False)]
             a = a + eps_a * (wg / sig - a)
-        sig = mpmath.sqrt(mpmath.fsum(hi * wi * wi for hi, wi in zip(h, w)))
-        r = [ui - a / sig * wi for ui, wi in zip(u, w)]
-        return mpmath.fsum(hi * ri * ri for hi, ri in zip(h, r)) / 2
+        sig = mpmath.sqrt(mpmath.fsum(hi * wi * wi for hi, wi in zip(h, w, strict=False)))
+        r = [ui - a / sig * wi for ui, wi in zip(u, w, strict=False)]
+        return mpmath.fsum(hi * ri * ri for hi, ri in zip(h, r, strict=False)) / 2
 
 
 def main() -> None:
@@ -61,8 +61,15 @@ def main() -> None:
     t_engine = time.perf_counter() - t
 
     t = time.perf_counter()
-    r2 = run_mp(H_diag=list(h), u=list(u), w0=list(w0), steps=args.steps, precision=50,
-                backend="mpmath", **kw)
+    r2 = run_mp(
+        H_diag=list(h),
+        u=list(u),
+        w0=list(w0),
+        steps=args.steps,
+        precision=50,
+        backend="mpmath",
+        **kw,
+    )
     t_engine_mpmath = time.perf_counter() - t
 
     with mpmath.workdps(60):

@@ -88,7 +88,9 @@ class CheckContext:
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
-            raise BNVerifyError(f"profile: unknown profile {self.profile!r} (use quick or thorough)")
+            raise BNVerifyError(
+                f"profile: unknown profile {self.profile!r} (use quick or thorough)"
+            )
 
     @property
     def thorough(self) -> bool:
@@ -138,7 +140,9 @@ def check(
         fn.method = method  # type: ignore[attr-defined]
         if register:
             lst = _REGISTRY.setdefault(claim_id, [])
-            lst[:] = [c for c in lst if not (c.method == method and c.fn.__qualname__ == fn.__qualname__)]
+            lst[:] = [
+                c for c in lst if not (c.method == method and c.fn.__qualname__ == fn.__qualname__)
+            ]
             lst.append(entry)
             if reading:
                 _READINGS[claim_id] = reading
@@ -178,7 +182,9 @@ def resolve_ids(ids: list[str] | None) -> list[str]:
         return list(IDS)
     unknown = [i for i in ids if i not in BY_ID]
     if unknown:
-        raise BNVerifyError(f"unknown claim ID(s): {', '.join(unknown)} (see `bnverify check --list`)")
+        raise BNVerifyError(
+            f"unknown claim ID(s): {', '.join(unknown)} (see `bnverify check --list`)"
+        )
     return list(dict.fromkeys(ids))
 
 
@@ -247,9 +253,7 @@ class ClaimResult:
         }
 
 
-def run_claim(
-    claim_id: str, ctx: CheckContext, include_slow: bool = True
-) -> ClaimResult:
+def run_claim(claim_id: str, ctx: CheckContext, include_slow: bool = True) -> ClaimResult:
     """Run every check of one claim; an exception inside a check is reported as ``inconclusive``
     with the error, never propagated (a crashing check must not hide the other claims)."""
     t0 = time.perf_counter()

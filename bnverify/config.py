@@ -30,7 +30,9 @@ def load_config(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise BNVerifyError(f"config: cannot read {p}: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise BNVerifyError(f"config: {p} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise BNVerifyError(
+            f"config: {p} is not valid JSON ({exc.msg} at line {exc.lineno})"
+        ) from None
     validate_config(cfg)
     return cfg
 

@@ -79,8 +79,12 @@ EXAMPLES = {"quick": 60, "thorough": 1000}
 
 
 def find_counterexample(
-    strategy, holds: Callable[[Any], Any], ctx: CheckContext, key: str,
-    max_examples: int | None = None, database: Any = None,
+    strategy,
+    holds: Callable[[Any], Any],
+    ctx: CheckContext,
+    key: str,
+    max_examples: int | None = None,
+    database: Any = None,
 ) -> tuple[Any | None, int]:
     """Minimal ``x`` from ``strategy`` with ``not holds(x)`` (or None), and the number of examples
     tried.  Exceptions inside ``holds`` count as failures of the property (they are reported)."""
@@ -99,12 +103,19 @@ def find_counterexample(
         deadline=None,
         derandomize=False,
         suppress_health_check=list(HealthCheck),
-        phases=(Phase.reuse, Phase.generate, Phase.shrink) if db else (Phase.generate, Phase.shrink),
+        phases=(Phase.reuse, Phase.generate, Phase.shrink)
+        if db
+        else (Phase.generate, Phase.shrink),
         report_multiple_bugs=False,
     )
     try:
-        x = find(strategy, fails, settings=s, random=random.Random(f"{ctx.seed}:{key}"),
-                 database_key=key.encode())
+        x = find(
+            strategy,
+            fails,
+            settings=s,
+            random=random.Random(f"{ctx.seed}:{key}"),
+            database_key=key.encode(),
+        )
     except (NoSuchExample, Unsatisfiable):
         return None, n_tried
     return x, n_tried
@@ -132,11 +143,17 @@ def check_property(
     """
     key = f"{claim_id}:{method}:{key_suffix}"
     x, n = find_counterexample(strategy, holds, ctx, key, max_examples, database)
-    details: dict[str, Any] = {"statement": statement, "tolerance": tolerance, "examples": n,
-                               "seed": ctx.seed, "profile": ctx.profile}
+    details: dict[str, Any] = {
+        "statement": statement,
+        "tolerance": tolerance,
+        "examples": n,
+        "seed": ctx.seed,
+        "profile": ctx.profile,
+    }
     if x is None:
         return MethodResult(
-            "verified", method,
+            "verified",
+            method,
             f"{statement}: no counterexample in {n} generated examples ({tolerance})",
             details=details,
         )
@@ -147,7 +164,8 @@ def check_property(
         details["measured"] = to_jsonable(outcome.measured)
     corr = correction(x) if callable(correction) else correction
     return MethodResult(
-        "refuted", method,
+        "refuted",
+        method,
         f"{statement}: fails for {cex['repr']}",
         details=details,
         counterexample=cex.get("config") or {"value": cex["repr"]},
@@ -171,8 +189,10 @@ def describe_example(x: Any) -> dict[str, Any]:
         H = f"diag({lam})" if p.is_diagonal else f"Q diag({lam}) Q^T"
         u = ", ".join(f"{v:.4g}" for v in p.u)
         ue = ", ".join(f"{v:.4g}" for v in p.to_eigenbasis(p.u))
-        return {"repr": f"d = {p.d}, H = {H}, u = ({u}) (eigen-coefficients ({ue}))",
-                "config": {**p.to_json(), "eigenvalues": np.asarray(p.eigenvalues).tolist()}}
+        return {
+            "repr": f"d = {p.d}, H = {H}, u = ({u}) (eigen-coefficients ({ue}))",
+            "config": {**p.to_json(), "eigenvalues": np.asarray(p.eigenvalues).tolist()},
+        }
     return {"repr": repr(x), "config": None}
 
 
@@ -196,6 +216,7 @@ def upper_bound_95(k: int, n: int) -> float:
         return 1.0 - 0.05 ** (1.0 / n)
     # largest p with P[Bin(n, p) <= k] >= 0.05, by bisection on the regularised incomplete beta
     with mpmath.workdps(30):
+
         def cdf(p):
             return mpmath.betainc(k + 1, n - k, p, 1, regularized=True)  # = P[X <= k]
 
@@ -210,8 +231,15 @@ def upper_bound_95(k: int, n: int) -> float:
 
 
 def monte_carlo_result(
-    claim_id: str, k: int, n: int, *, event: str, statement: str, method: str = "monte-carlo",
-    threshold: float = 0.05, details: dict[str, Any] | None = None,
+    claim_id: str,
+    k: int,
+    n: int,
+    *,
+    event: str,
+    statement: str,
+    method: str = "monte-carlo",
+    threshold: float = 0.05,
+    details: dict[str, Any] | None = None,
     counterexample: dict[str, Any] | None = None,
 ) -> MethodResult:
     """Verdict for a measure-zero statement checked by sampling: ``k`` of ``n`` random initial
@@ -224,7 +252,8 @@ def monte_carlo_result(
     det.update(details or {})
     if k == 0:
         return MethodResult(
-            "verified", method,
+            "verified",
+            method,
             f"{statement}: 0 of {n} random initial values {event} "
             f"(one-sided 95% upper bound on the fraction: {ub:.2g})",
             details=det,
@@ -232,10 +261,12 @@ def monte_carlo_result(
     frac = k / n
     verdict = "refuted" if frac > threshold else "inconclusive"
     return MethodResult(
-        verdict, method,
+        verdict,
+        method,
         f"{statement}: {k} of {n} random initial values {event} (fraction {frac:.3g}, "
         f"95% upper bound {ub:.2g})",
-        details=det, counterexample=counterexample,
+        details=det,
+        counterexample=counterexample,
     )
 
 

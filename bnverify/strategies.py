@@ -72,9 +72,19 @@ def spectra(
         lam = [1.0] + [kappa**f for f in fr] + [kappa]
     elif kind == "repeated":
         n_distinct = draw(st.integers(1, max(1, min(3, d - 1))))
-        levels = sorted({1.0, kappa} | {kappa**f for f in draw(
-            st.lists(st.floats(0.0, 1.0), min_size=max(n_distinct - 2, 0),
-                     max_size=max(n_distinct - 2, 0)))})
+        levels = sorted(
+            {1.0, kappa}
+            | {
+                kappa**f
+                for f in draw(
+                    st.lists(
+                        st.floats(0.0, 1.0),
+                        min_size=max(n_distinct - 2, 0),
+                        max_size=max(n_distinct - 2, 0),
+                    )
+                )
+            }
+        )
         picks = draw(st.lists(st.integers(0, len(levels) - 1), min_size=d, max_size=d))
         lam = [levels[i] for i in picks]
         lam[0], lam[-1] = 1.0, levels[-1]
@@ -82,7 +92,9 @@ def spectra(
         width = draw(st.floats(1e-6, 1e-2))
         fr = draw(st.lists(st.floats(0.0, 1.0), min_size=d, max_size=d))
         split = draw(st.integers(1, d - 1)) if d > 1 else 1
-        lam = [1.0 + width * f for f in fr[:split]] + [kappa * (1.0 - width * f) for f in fr[split:]]
+        lam = [1.0 + width * f for f in fr[:split]] + [
+            kappa * (1.0 - width * f) for f in fr[split:]
+        ]
         lam = [max(x, 1.0) for x in lam]
     else:  # equal-extremes
         fr = draw(st.lists(st.floats(0.0, 1.0), min_size=d, max_size=d))
@@ -101,9 +113,15 @@ def spectra(
 @st.composite
 def unit_vectors(draw, d: int) -> np.ndarray:
     """A unit vector of R^d, shrinking toward (1, 1, ..., 1)/sqrt(d)."""
-    v = np.array(draw(st.lists(
-        st.one_of(st.integers(-3, 3).map(float), st.floats(-1.0, 1.0)),
-        min_size=d, max_size=d)))
+    v = np.array(
+        draw(
+            st.lists(
+                st.one_of(st.integers(-3, 3).map(float), st.floats(-1.0, 1.0)),
+                min_size=d,
+                max_size=d,
+            )
+        )
+    )
     n = np.linalg.norm(v)
     if n <= 1e-3:  # (near) zero draw: fall back to the shrink target
         v, n = np.ones(d), np.sqrt(d)
@@ -175,7 +193,9 @@ class Configuration:
         """The ``bnverify run --config`` format (replayable)."""
         out = self.problem.to_json()
         out.update(
-            a0=float(self.a0), w0=[float(x) for x in self.w0], eps_a=float(self.eps_a),
+            a0=float(self.a0),
+            w0=[float(x) for x in self.w0],
+            eps_a=float(self.eps_a),
             eps=float(self.eps),
         )
         out.update(extra)

@@ -11,8 +11,7 @@ from bnverify import __version__
 from bnverify.cli import COMMANDS, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
-GOOD = {"H_diag": [1, 10, 100], "u": [1, 1, 1], "w0": [1, 0, 0], "a0": 1, "eps_a": 1,
-        "eps": 0.01}
+GOOD = {"H_diag": [1, 10, 100], "u": [1, 1, 1], "w0": [1, 0, 0], "a0": 1, "eps_a": 1, "eps": 0.01}
 
 
 def _cfg(tmp_path, **over):
@@ -51,12 +50,22 @@ def test_help_on_every_command(capsys):
 
 
 def test_run_json_contract_roundtrip(tmp_path, capsys):
-    code, out, err = _run(["run", "--config", _cfg(tmp_path), "--json", "--history", "500"],
-                          capsys)
+    code, out, err = _run(["run", "--config", _cfg(tmp_path), "--json", "--history", "500"], capsys)
     assert code == 0, err
     doc = json.loads(out)
-    for key in ("status", "steps", "a", "w", "loss", "w_norm", "eff_step", "e_norm_H",
-                "precision", "history", "bnverify"):
+    for key in (
+        "status",
+        "steps",
+        "a",
+        "w",
+        "loss",
+        "w_norm",
+        "eff_step",
+        "e_norm_H",
+        "precision",
+        "history",
+        "bnverify",
+    ):
         assert key in doc
     assert doc["status"] == "converged" and doc["steps"] == 1000
     assert doc["history"]["step"] == [0, 500, 1000]
@@ -66,8 +75,9 @@ def test_run_json_contract_roundtrip(tmp_path, capsys):
 
 def test_run_mp_json_gives_decimal_strings(tmp_path, capsys):
     cfg = _cfg(tmp_path, eps="0.01", u=["1", "1/3", "1"])
-    code, out, err = _run(["run", "--config", cfg, "--precision", "mp:40", "--steps", "20",
-                           "--json"], capsys)
+    code, out, err = _run(
+        ["run", "--config", cfg, "--precision", "mp:40", "--steps", "20", "--json"], capsys
+    )
     assert code == 0, err
     doc = json.loads(out)
     assert doc["precision"] == 40 and isinstance(doc["loss"], str)
@@ -157,7 +167,11 @@ def test_check_json_contract(tmp_path, capsys):
 
 def test_subprocess_has_no_traceback(tmp_path):
     cfg = _cfg(tmp_path, H_diag=[1, 0, 2])
-    p = subprocess.run([sys.executable, "-m", "bnverify", "run", "--config", cfg],
-                       capture_output=True, text=True, cwd=ROOT)
+    p = subprocess.run(
+        [sys.executable, "-m", "bnverify", "run", "--config", cfg],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert p.returncode == 2
     assert p.stderr.startswith("error: H: not positive definite") and "Traceback" not in p.stderr

@@ -74,10 +74,28 @@ def test_numba_and_numpy_paths_are_bit_identical():
     w0 = rng.standard_normal(30)
     for method in ("bngd", "gd", "mbngd"):
         e = eps if method != "gd" else 1e-5 * np.ones((1, 9, 1))
-        r1 = run(p, method, eps=e, eps_a=eps_a, a0=a0, w0=w0, steps=200, history_stride=50,
-                 backend="numba")
-        r2 = run(p, method, eps=e, eps_a=eps_a, a0=a0, w0=w0, steps=200, history_stride=50,
-                 backend="numpy")
+        r1 = run(
+            p,
+            method,
+            eps=e,
+            eps_a=eps_a,
+            a0=a0,
+            w0=w0,
+            steps=200,
+            history_stride=50,
+            backend="numba",
+        )
+        r2 = run(
+            p,
+            method,
+            eps=e,
+            eps_a=eps_a,
+            a0=a0,
+            w0=w0,
+            steps=200,
+            history_stride=50,
+            backend="numpy",
+        )
         assert r1.loss.shape == (4, 9, 3)
         for f in ("a", "w", "loss", "w_norm", "eff_step", "e_norm_H", "status", "diverged_step"):
             np.testing.assert_array_equal(getattr(r1, f), getattr(r2, f), err_msg=f)

@@ -11,8 +11,14 @@ from bnverify import BNVerifyError, OLSProblem
 from bnverify.dynamics.batched import run
 from bnverify.dynamics.mp import compare_float_mp, run_mp
 
-CFG = dict(H_diag=["1", "7/3", "10"], u=["1", "-0.5", "0.25"], w0=["0.3", "1", "-2"],
-           a0="0.5", eps_a="0.9", eps="0.02")
+CFG = dict(
+    H_diag=["1", "7/3", "10"],
+    u=["1", "-0.5", "0.25"],
+    w0=["0.3", "1", "-2"],
+    a0="0.5",
+    eps_a="0.9",
+    eps="0.02",
+)
 
 
 @pytest.mark.parametrize("method", ["bngd", "gd", "mbngd"])
@@ -20,7 +26,11 @@ def test_gmpy2_matches_mpmath_reference(method):
     r1 = run_mp(**CFG, method=method, steps=200, precision=40, backend="gmpy2")
     r2 = run_mp(**CFG, method=method, steps=200, precision=40, backend="mpmath")
     # same correctly rounded operations in the same order at the same binary precision
-    for x, y in zip(r1.w + [r1.loss, r1.w_norm, r1.e_norm_H], r2.w + [r2.loss, r2.w_norm, r2.e_norm_H]):
+    for x, y in zip(
+        r1.w + [r1.loss, r1.w_norm, r1.e_norm_H],
+        r2.w + [r2.loss, r2.w_norm, r2.e_norm_H],
+        strict=False,
+    ):
         assert abs(x - y) <= mpmath.mpf(10) ** -38 * max(abs(y), 1)
 
 
@@ -33,7 +43,7 @@ def test_float64_agrees_with_50_digits_on_well_conditioned_case():
     p = OLSProblem(np.diag(h), u)
     rf = run(p, "bngd", eps=0.05, eps_a=0.9, a0=0.5, w0=w0, steps=300)
     rm = run_mp(H_diag=h, u=u, w0=w0, eps=0.05, eps_a=0.9, a0=0.5, steps=300, precision=50)
-    for x, y in zip(rf.w, rm.w):
+    for x, y in zip(rf.w, rm.w, strict=False):
         assert float(x) == pytest.approx(float(y), rel=1e-13)
     assert float(rf.loss) == pytest.approx(float(rm.loss), rel=1e-10, abs=1e-25)
 
@@ -41,8 +51,13 @@ def test_float64_agrees_with_50_digits_on_well_conditioned_case():
 def test_dense_matrix_input_and_exact_fractions():
     H = [["2", "1"], ["1", "2"]]
     r = run_mp(H=H, u=[1, Fraction(1, 3)], w0=[1, 0], eps="1/10", steps=5, precision=30)
-    rf = run(OLSProblem(np.array([[2.0, 1.0], [1.0, 2.0]]), [1.0, 1 / 3]), "bngd", eps=0.1,
-             w0=[1.0, 0.0], steps=5)
+    rf = run(
+        OLSProblem(np.array([[2.0, 1.0], [1.0, 2.0]]), [1.0, 1 / 3]),
+        "bngd",
+        eps=0.1,
+        w0=[1.0, 0.0],
+        steps=5,
+    )
     assert float(r.loss) == pytest.approx(float(rf.loss), rel=1e-12)
 
 

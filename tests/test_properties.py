@@ -16,12 +16,26 @@ from bnverify.strategies import configurations, problems
 def test_true_property_verified_false_property_refuted_and_shrunk():
     ctx = CheckContext(seed=1)
     # kappa >= 1 always holds
-    ok = check_property("S2.GD-opt", problems(max_d=6), lambda p: p.kappa >= 1.0, ctx,
-                        statement="kappa >= 1", tolerance="exact", database=False)
+    ok = check_property(
+        "S2.GD-opt",
+        problems(max_d=6),
+        lambda p: p.kappa >= 1.0,
+        ctx,
+        statement="kappa >= 1",
+        tolerance="exact",
+        database=False,
+    )
     assert ok.verdict == "verified" and ok.details["examples"] > 0
     # a wrong claim: 'every problem has kappa < 5' must be refuted with a small example
-    bad = check_property("S2.GD-opt", problems(max_d=6), lambda p: p.kappa < 5.0, ctx,
-                         statement="kappa < 5", tolerance="exact", database=False)
+    bad = check_property(
+        "S2.GD-opt",
+        problems(max_d=6),
+        lambda p: p.kappa < 5.0,
+        ctx,
+        statement="kappa < 5",
+        tolerance="exact",
+        database=False,
+    )
     assert bad.verdict == "refuted"
     assert bad.counterexample is not None and "H_diag" in bad.counterexample
     assert len(bad.counterexample["u"]) <= 2  # shrunk to a tiny dimension
@@ -29,8 +43,15 @@ def test_true_property_verified_false_property_refuted_and_shrunk():
 
 def test_configuration_counterexample_replays():
     ctx = CheckContext(seed=2)
-    r = check_property("E40", configurations(max_d=5), lambda c: c.eps < 1.0, ctx,
-                       statement="eps < 1", tolerance="exact", database=False)
+    r = check_property(
+        "E40",
+        configurations(max_d=5),
+        lambda c: c.eps < 1.0,
+        ctx,
+        statement="eps < 1",
+        tolerance="exact",
+        database=False,
+    )
     assert r.verdict == "refuted"
     cfg = json.loads(json.dumps(r.counterexample))
     problem, params = problem_from_config(cfg)
@@ -39,10 +60,24 @@ def test_configuration_counterexample_replays():
 
 def test_same_seed_same_counterexample():
     ctx = CheckContext(seed=5)
-    r1 = check_property("E26", problems(max_d=8), lambda p: p.d < 4, ctx, statement="d<4",
-                        tolerance="exact", database=False)
-    r2 = check_property("E26", problems(max_d=8), lambda p: p.d < 4, ctx, statement="d<4",
-                        tolerance="exact", database=False)
+    r1 = check_property(
+        "E26",
+        problems(max_d=8),
+        lambda p: p.d < 4,
+        ctx,
+        statement="d<4",
+        tolerance="exact",
+        database=False,
+    )
+    r2 = check_property(
+        "E26",
+        problems(max_d=8),
+        lambda p: p.d < 4,
+        ctx,
+        statement="d<4",
+        tolerance="exact",
+        database=False,
+    )
     assert r1.counterexample == r2.counterexample
 
 
@@ -54,8 +89,14 @@ def test_upper_bound_95():
     p = upper_bound_95(3, 50)
     cdf = sum(comb(50, i) * p**i * (1 - p) ** (50 - i) for i in range(4))
     assert abs(cdf - 0.05) < 1e-6
-    assert monte_carlo_result("T3.3-2", 0, 200, event="reached a saddle", statement="s").verdict == "verified"
-    assert monte_carlo_result("T3.3-2", 50, 200, event="reached a saddle", statement="s").verdict == "refuted"
+    assert (
+        monte_carlo_result("T3.3-2", 0, 200, event="reached a saddle", statement="s").verdict
+        == "verified"
+    )
+    assert (
+        monte_carlo_result("T3.3-2", 50, 200, event="reached a saddle", statement="s").verdict
+        == "refuted"
+    )
 
 
 @settings(max_examples=30)

@@ -6,22 +6,33 @@ import subprocess
 
 import pytest
 
-from bnverify.claims import CheckContext, ClaimResult, MethodResult, Correction, to_jsonable
+from bnverify.claims import ClaimResult, Correction, MethodResult, to_jsonable
 from bnverify.cli import main
 from bnverify.report import render_html, render_markdown, write_report
 
 
 def _doc():
     refuted = MethodResult(
-        "refuted", "property", "strict inequality fails for d = 2, H = diag(1, 1)",
-        counterexample={"H_diag": [1, 1], "u": [1, 0], "w0": [1, 1], "a0": 1, "eps_a": 1,
-                        "eps": 0.1},
+        "refuted",
+        "property",
+        "strict inequality fails for d = 2, H = diag(1, 1)",
+        counterexample={
+            "H_diag": [1, 1],
+            "u": [1, 0],
+            "w0": [1, 1],
+            "a0": 1,
+            "eps_a": 1,
+            "eps": 0.1,
+        },
         correction=Correction("non-strict inequality", "verified", "60 examples"),
     )
     ok = MethodResult("verified", "symbolic", "difference simplifies to 0 <script>")
     claims = [ClaimResult("C-A.5", "refuted", [refuted]), ClaimResult("E25", "verified", [ok])]
     return {
-        "bnverify": "test", "seed": 3, "profile": "quick", "elapsed_seconds": 1.0,
+        "bnverify": "test",
+        "seed": 3,
+        "profile": "quick",
+        "elapsed_seconds": 1.0,
         "environment": {"python": "3.x", "cpu_count": 2},
         "summary": {"verified": 1, "refuted": 1, "inconclusive": 0, "not-encoded": 0},
         "claims": [to_jsonable(c.to_json()) for c in claims],
@@ -44,8 +55,16 @@ def test_markdown_and_html_contain_verdicts_and_escape(tmp_path):
 
 def test_counterexample_file_replays(tmp_path, capsys):
     write_report(_doc(), tmp_path / "rep")
-    code = main(["run", "--config", str(tmp_path / "rep" / "counterexamples" / "C-A.5.json"),
-                 "--steps", "5", "--json"])
+    code = main(
+        [
+            "run",
+            "--config",
+            str(tmp_path / "rep" / "counterexamples" / "C-A.5.json"),
+            "--steps",
+            "5",
+            "--json",
+        ]
+    )
     assert code == 0
     assert json.loads(capsys.readouterr().out)["steps"] == 5
 
@@ -70,10 +89,20 @@ def _chromium():
 @pytest.mark.skipif(_chromium() is None, reason="chromium not installed (apt-get install chromium)")
 def test_html_renders_in_headless_chromium(tmp_path):
     paths = write_report(_doc(), tmp_path / "rep")
-    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-           paths["html"].as_uri()]
+    cmd = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--dump-dom",
+        paths["html"].as_uri(),
+    ]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
     dom = p.stdout

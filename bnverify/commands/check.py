@@ -15,6 +15,7 @@ is a finding), 1 with ``--strict`` when any claim is refuted, 2 for bad input.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -37,28 +38,87 @@ def register(sub) -> None:
         description="Check claims of the catalogue (all by default) and print a verdict table.",
     )
     p.add_argument("ids", nargs="*", metavar="ID", help="claim IDs (default: all)")
-    p.add_argument("--profile", choices=PROFILES, default="quick",
-                   help="quick (default, about 2 minutes for all) or thorough")
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="quick",
+        help="quick (default, about 2 minutes for all) or thorough",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed for every random choice (0)")
     p.add_argument("--json", metavar="PATH", help="write the JSON results to PATH (- for stdout)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any claim is refuted")
     p.add_argument("--list", action="store_true", help="list the claim IDs and exit")
-    p.add_argument("--counterexamples", metavar="DIR",
-                   help="write each counterexample as DIR/<ID>.json (replay: bnverify run --config)")
+    p.add_argument(
+        "--counterexamples",
+        metavar="DIR",
+        help="write each counterexample as DIR/<ID>.json (replay: bnverify run --config)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes (default: the number of cores, at most 4)",
+    )
     p.set_defaults(func=cmd_check)
 
 
-def run_checks(ids: list[str], profile: str, seed: int, progress: bool = True) -> dict[str, Any]:
-    """Run the checks of ``ids``; return the JSON document of the contract."""
+def _worker_init() -> None:
+    # one numba thread per worker process: the processes already use the cores
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except Exception:  # pragma: no cover - numba missing or no threading layer
+        pass
+    from ..claims import load_proofs
+
+    load_proofs()
+
+
+def _run_one(cid: str, profile: str, seed: int) -> ClaimResult:
+    return run_claim(cid, CheckContext(profile=profile, seed=seed))
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def run_checks(
+    ids: list[str], profile: str, seed: int, progress: bool = True, jobs: int | None = None
+) -> dict[str, Any]:
+    """Run the checks of ``ids``; return the JSON document of the contract.
+
+    With ``jobs > 1`` the claims run in worker processes (each check seeds its own random
+    streams from the seed and the claim ID, so results do not depend on the order or the
+    worker); the document lists them in catalogue order."""
     ctx = CheckContext(profile=profile, seed=seed)
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1:
+        raise BNVerifyError(f"jobs: must be >= 1, got {jobs}")
     t0 = time.perf_counter()
-    results: list[ClaimResult] = []
     bar = Progress(len(ids), "checking", enabled=progress)
-    for cid in ids:
-        bar.update(cid)
-        results.append(run_claim(cid, ctx))
+    by_id: dict[str, ClaimResult] = {}
+    if jobs == 1 or len(ids) == 1:
+        for cid in ids:
+            bar.update(cid)
+            by_id[cid] = run_claim(cid, ctx)
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(ids)),
+            initializer=_worker_init,
+            mp_context=mp.get_context("spawn"),
+        ) as pool:
+            futs = {pool.submit(_run_one, cid, profile, seed): cid for cid in ids}
+            for fut in as_completed(futs):
+                cid = futs[fut]
+                by_id[cid] = fut.result()
+                bar.update(cid)
     bar.close()
+    results = [by_id[cid] for cid in ids]
     elapsed = time.perf_counter() - t0
     summary = {v: 0 for v in ("verified", "refuted", "inconclusive", "not-encoded")}
     for r in results:
@@ -67,7 +127,7 @@ def run_checks(ids: list[str], profile: str, seed: int, progress: bool = True) -
         "bnverify": environment()["bnverify"],
         "seed": seed,
         "profile": profile,
-        "settings": {"ids": ids, "profile": profile, "seed": seed},
+        "settings": {"ids": ids, "profile": profile, "seed": seed, "jobs": jobs},
         "environment": environment(),
         "elapsed_seconds": round(elapsed, 2),
         "summary": summary,
@@ -93,8 +153,9 @@ def format_table(doc: dict[str, Any], width: int | None = None) -> str:
     width = width or shutil.get_terminal_size((120, 24)).columns
     rows = [("ID", "verdict", "method", "evidence")]
     for c in doc["claims"]:
-        rows.append((c["id"], c["verdict"], ",".join(dict.fromkeys(c["methods"])) or "-",
-                     c["evidence"]))
+        rows.append(
+            (c["id"], c["verdict"], ",".join(dict.fromkeys(c["methods"])) or "-", c["evidence"])
+        )
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     w2 = min(max(len(r[2]) for r in rows), 28)
@@ -114,8 +175,10 @@ def format_table(doc: dict[str, Any], width: int | None = None) -> str:
         f"(profile {doc['profile']}, seed {doc['seed']}, {doc['elapsed_seconds']:.1f} s)"
     )
     if s["not-encoded"]:
-        lines.append("not encoded yet: " + " ".join(
-            c["id"] for c in doc["claims"] if c["verdict"] == "not-encoded"))
+        lines.append(
+            "not encoded yet: "
+            + " ".join(c["id"] for c in doc["claims"] if c["verdict"] == "not-encoded")
+        )
     refuted = [c for c in doc["claims"] if c["verdict"] == "refuted"]
     for c in refuted:
         corr = c.get("correction")
@@ -134,7 +197,7 @@ def cmd_check(args) -> int:
     if args.seed < 0:
         raise BNVerifyError(f"seed: must be >= 0, got {args.seed}")
     progress = not args.no_progress and sys.stderr.isatty()
-    doc = run_checks(ids, args.profile, args.seed, progress=progress)
+    doc = run_checks(ids, args.profile, args.seed, progress=progress, jobs=args.jobs)
     if args.counterexamples:
         write_counterexamples(doc, Path(args.counterexamples))
     if args.json:

@@ -12,18 +12,28 @@ from ..errors import BNVerifyError
 
 
 def register(sub) -> None:
-    p = sub.add_parser("report", help="write the HTML + Markdown verdict report",
-                       description="Run the checks (or load saved results) and write "
-                       "DIR/report.html, DIR/report.md, DIR/results.json and "
-                       "DIR/counterexamples/<ID>.json.")
+    p = sub.add_parser(
+        "report",
+        help="write the HTML + Markdown verdict report",
+        description="Run the checks (or load saved results) and write "
+        "DIR/report.html, DIR/report.md, DIR/results.json and "
+        "DIR/counterexamples/<ID>.json.",
+    )
     p.add_argument("ids", nargs="*", metavar="ID", help="claim IDs (default: all)")
     p.add_argument("--out", default="bnverify-report", help="output directory (bnverify-report)")
-    p.add_argument("--from", dest="source", metavar="JSON",
-                   help="render saved results of `bnverify check --json` instead of re-running")
+    p.add_argument(
+        "--from",
+        dest="source",
+        metavar="JSON",
+        help="render saved results of `bnverify check --json` instead of re-running",
+    )
     p.add_argument("--profile", choices=PROFILES, default="quick")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--figures", metavar="DIR",
-                   help="directory of PNG figures to embed (default: docs/figures if present)")
+    p.add_argument(
+        "--figures",
+        metavar="DIR",
+        help="directory of PNG figures to embed (default: docs/figures if present)",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_report)
 
@@ -44,8 +54,9 @@ def cmd_report(args) -> int:
             raise BNVerifyError(f"from: {src} is not a `bnverify check --json` document")
     else:
         ids = resolve_ids(args.ids)
-        doc = run_checks(ids, args.profile, args.seed,
-                         progress=not args.no_progress and sys.stderr.isatty())
+        doc = run_checks(
+            ids, args.profile, args.seed, progress=not args.no_progress and sys.stderr.isatty()
+        )
     fig_dir = Path(args.figures) if args.figures else Path("docs/figures")
     if args.figures and not fig_dir.is_dir():
         raise BNVerifyError(f"figures: not a directory: {fig_dir}")

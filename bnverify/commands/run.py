@@ -64,12 +64,24 @@ def register(sub) -> None:
     p.add_argument("--config", required=True, help="JSON configuration (see docs/guide.md)")
     p.add_argument("--method", choices=("bngd", "gd", "mbngd"), help="default: config's or bngd")
     p.add_argument("--steps", type=_nonneg_int, help="iterations (default: config's or 1000)")
-    p.add_argument("--precision", type=_precision, default="float64",
-                   help="float64 (default), mp:DIGITS, or auto")
-    p.add_argument("--digits", type=_positive_int, default=15,
-                   help="with --precision auto: significant digits that must be stable (15)")
-    p.add_argument("--history", type=_positive_int, metavar="STRIDE",
-                   help="record the scalars every STRIDE steps")
+    p.add_argument(
+        "--precision",
+        type=_precision,
+        default="float64",
+        help="float64 (default), mp:DIGITS, or auto",
+    )
+    p.add_argument(
+        "--digits",
+        type=_positive_int,
+        default=15,
+        help="with --precision auto: significant digits that must be stable (15)",
+    )
+    p.add_argument(
+        "--history",
+        type=_positive_int,
+        metavar="STRIDE",
+        help="record the scalars every STRIDE steps",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_run)
 
@@ -109,8 +121,14 @@ def cmd_run(args) -> int:
         from ..dynamics.mp import run_mp
 
         keys = ("H", "H_diag", "u", "w0", "a0", "eps_a", "eps", "noise")
-        r = run_mp(method=method, steps=steps, precision=args.precision, digits=args.digits,
-                   history_stride=args.history, **{k: cfg[k] for k in keys if k in cfg})
+        r = run_mp(
+            method=method,
+            steps=steps,
+            precision=args.precision,
+            digits=args.digits,
+            history_stride=args.history,
+            **{k: cfg[k] for k in keys if k in cfg},
+        )
 
         def s(x):
             return None if x is None else mpmath.nstr(x, r.dps, strip_zeros=False)
@@ -131,7 +149,9 @@ def cmd_run(args) -> int:
         if args.precision == "auto":
             out["stable_digits"] = r.stable_digits
         if args.history:
-            hist = {k: [s(x) for x in v] for k, v in r.history.items() if k != "a" or method != "gd"}
+            hist = {
+                k: [s(x) for x in v] for k, v in r.history.items() if k != "a" or method != "gd"
+            }
             hist["step"] = r.history_steps
             out["history"] = hist
     if args.json:

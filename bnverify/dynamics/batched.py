@@ -99,8 +99,14 @@ def _seqsum(x: np.ndarray) -> np.ndarray:
 
 
 def _state_scalars(
-    method: int, h: np.ndarray, U: np.ndarray, G: np.ndarray, a: np.ndarray, W: np.ndarray,
-    eps: np.ndarray, noise: float,
+    method: int,
+    h: np.ndarray,
+    U: np.ndarray,
+    G: np.ndarray,
+    a: np.ndarray,
+    W: np.ndarray,
+    eps: np.ndarray,
+    noise: float,
 ) -> tuple[np.ndarray, ...]:
     """(a_reported, loss, w_norm, eff_step, e_norm_H, e_tilde_norm_H) for states W (d, B)."""
     hcol = h[:, None]
@@ -409,7 +415,9 @@ def run(
                 raise BNVerifyError(f"u: last dimension must be d = {d}, got shape {u_arr.shape}")
             shape = np.broadcast_shapes(shape, u_arr.shape[:-1])
     except ValueError:
-        raise BNVerifyError("eps, eps_a, a0, w0, u: batch shapes do not broadcast together") from None
+        raise BNVerifyError(
+            "eps, eps_a, a0, w0, u: batch shapes do not broadcast together"
+        ) from None
     if method != "gd" and np.any(np.all(w0_arr == 0, axis=-1)):
         raise BNVerifyError("w0: must be nonzero (sigma = sqrt(w0^T H w0) would vanish)")
     B = int(np.prod(shape)) if shape else 1
@@ -453,8 +461,17 @@ def run(
         Ut = np.ascontiguousarray(np.broadcast_to(U, (B, d)).T)
         Gt = h[:, None] * Ut
         A, Wt, div_step, rec = _run_numpy(
-            mcode, h, Ut, Gt, A0.copy(), np.ascontiguousarray(W0.T), EPS,
-            EPSA, int(steps), stride, noise,
+            mcode,
+            h,
+            Ut,
+            Gt,
+            A0.copy(),
+            np.ascontiguousarray(W0.T),
+            EPS,
+            EPSA,
+            int(steps),
+            stride,
+            noise,
         )
         backend_used = "numpy"
 

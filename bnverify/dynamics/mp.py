@@ -160,7 +160,9 @@ class _Gmpy2Num(_Num):
     @staticmethod
     def to_mpf(x):
         if not gmpy2.is_finite(x):
-            return mpmath.mpf("nan") if gmpy2.is_nan(x) else mpmath.mpf("inf") * (1 if x > 0 else -1)
+            return (
+                mpmath.mpf("nan") if gmpy2.is_nan(x) else mpmath.mpf("inf") * (1 if x > 0 else -1)
+            )
         m, e = x.as_mantissa_exp()
         return mpmath.mpf((int(m), int(e)))
 
@@ -208,14 +210,14 @@ def _iterate(N: _Num, method, H, diag, u, w, a, eps, eps_a, noise, steps, stride
         s2 = _dot(w, Hw, zero)
         sig = N.sqrt(s2)
         t = wg / s2
-        e = [ui - t * wi for ui, wi in zip(u, w)]
+        e = [ui - t * wi for ui, wi in zip(u, w, strict=False)]
         if method == "gd":
-            et = [ui - wi for ui, wi in zip(u, w)]
+            et = [ui - wi for ui, wi in zip(u, w, strict=False)]
             a_rep, eff = None, eps
         else:
             a_rep = a if method == "bngd" else wg / sig
             c = a_rep / sig
-            et = [ui - c * wi for ui, wi in zip(u, w)]
+            et = [ui - c * wi for ui, wi in zip(u, w, strict=False)]
             eff = eps * c * t
         et2 = _dot(et, Hx(et), zero)
         e2 = et2 if method == "gd" else _dot(e, Hx(e), zero)
@@ -238,7 +240,7 @@ def _iterate(N: _Num, method, H, diag, u, w, a, eps, eps_a, noise, steps, stride
             break
         if method == "gd":
             Hw = Hx(w)
-            wn = [wi + eps * (gi - hwi) for wi, gi, hwi in zip(w, g, Hw)]
+            wn = [wi + eps * (gi - hwi) for wi, gi, hwi in zip(w, g, Hw, strict=False)]
             an = a
         else:
             Hw = Hx(w)
@@ -252,7 +254,7 @@ def _iterate(N: _Num, method, H, diag, u, w, a, eps, eps_a, noise, steps, stride
             else:
                 coef = eps * t
                 an = a
-            wn = [wi + coef * (gi - t * hwi) for wi, gi, hwi in zip(w, g, Hw)]
+            wn = [wi + coef * (gi - t * hwi) for wi, gi, hwi in zip(w, g, Hw, strict=False)]
         if not (N.isfinite(an) and all(N.isfinite(x) for x in wn)):
             div_step = k + 1
             break
@@ -278,7 +280,9 @@ def _matrix_input(H, H_diag):
         raise BNVerifyError("H: expected a square nested list")
     d = len(H)
     if any(len(r) != d for r in H):
-        raise BNVerifyError(f"H: must be square, got {d} rows of lengths {sorted({len(r) for r in H})}")
+        raise BNVerifyError(
+            f"H: must be square, got {d} rows of lengths {sorted({len(r) for r in H})}"
+        )
     return [list(r) for r in H], False
 
 
@@ -316,12 +320,26 @@ def run_mp(
         raise BNVerifyError(f"steps: must be a non-negative integer, got {steps!r}")
     if precision == "auto":
         return _run_auto(
-            dict(u=u, w0=w0, eps=eps, H=H, H_diag=H_diag, eps_a=eps_a, a0=a0, noise=noise,
-                 method=method, steps=steps, history_stride=history_stride, backend=backend),
+            dict(
+                u=u,
+                w0=w0,
+                eps=eps,
+                H=H,
+                H_diag=H_diag,
+                eps_a=eps_a,
+                a0=a0,
+                noise=noise,
+                method=method,
+                steps=steps,
+                history_stride=history_stride,
+                backend=backend,
+            ),
             digits,
         )
     if not isinstance(precision, (int, np.integer)) or not 5 <= precision <= 100000:
-        raise BNVerifyError(f"precision: digits must be an integer in [5, 100000], got {precision!r}")
+        raise BNVerifyError(
+            f"precision: digits must be an integer in [5, 100000], got {precision!r}"
+        )
     N = _numsys(backend, int(precision))
     Hraw, diag = _matrix_input(H, H_diag)
     d = len(Hraw)
@@ -329,9 +347,11 @@ def run_mp(
         if not isinstance(vec, (list, tuple, np.ndarray)) or len(vec) != d or np.ndim(vec) != 1:
             raise BNVerifyError(f"{name}: expected a list of {d} numbers")
     with N.context():
-        Hm = [N.parse(x, "H_diag") for x in Hraw] if diag else [
-            [N.parse(x, "H") for x in row] for row in Hraw
-        ]
+        Hm = (
+            [N.parse(x, "H_diag") for x in Hraw]
+            if diag
+            else [[N.parse(x, "H") for x in row] for row in Hraw]
+        )
         uu = [N.parse(x, "u") for x in u]
         ww = [N.parse(x, "w0") for x in w0]
         e_ = N.parse(eps, "eps")
@@ -430,7 +450,7 @@ def _run_auto(kwargs: dict, digits: int) -> MPResult:
             floors = {"a": u_h, "loss": u_h**2, "w_norm": 0, "eff_step": 0, "e_norm_H": u_h}
             ok = all(
                 _agree(getattr(prev, k), getattr(res, k), digits, floors[k]) for k in floors
-            ) and all(_agree(x, y, digits, res.w_norm) for x, y in zip(prev.w, res.w))
+            ) and all(_agree(x, y, digits, res.w_norm) for x, y in zip(prev.w, res.w, strict=False))
             if ok:
                 res.stable_digits = digits
                 return res
@@ -445,14 +465,19 @@ def _u_norm_H(kwargs: dict):
         Hraw, diag = _matrix_input(kwargs.get("H"), kwargs.get("H_diag"))
         u = [N.parse(x, "u") for x in kwargs["u"]]
         if diag:
-            Hu = [N.parse(h, "H_diag") * x for h, x in zip(Hraw, u)]
+            Hu = [N.parse(h, "H_diag") * x for h, x in zip(Hraw, u, strict=False)]
         else:
-            Hu = [sum((N.parse(h, "H") * x for h, x in zip(row, u)), 0) for row in Hraw]
-        return mpmath.sqrt(sum((a * b for a, b in zip(u, Hu)), 0))
+            Hu = [
+                sum((N.parse(h, "H") * x for h, x in zip(row, u, strict=False)), 0) for row in Hraw
+            ]
+        return mpmath.sqrt(sum((a * b for a, b in zip(u, Hu, strict=False)), 0))
 
 
 def compare_float_mp(
-    config: dict[str, Any], method: str = "bngd", steps: int = 100, dps: int = 50,
+    config: dict[str, Any],
+    method: str = "bngd",
+    steps: int = 100,
+    dps: int = 50,
     rtol: float = 1e-10,
 ) -> dict[str, Any]:
     """Run ``config`` in float64 and at ``dps`` digits with history every step; report the first
@@ -464,9 +489,17 @@ def compare_float_mp(
 
     problem, params = problem_from_config(config)
     fr = run(problem, method, steps=steps, history_stride=1, **params)
-    mr = run_mp(method=method, steps=steps, precision=dps, history_stride=1,
-                **{k: config[k] for k in config if k in
-                   ("H", "H_diag", "u", "w0", "a0", "eps_a", "eps", "noise")})
+    mr = run_mp(
+        method=method,
+        steps=steps,
+        precision=dps,
+        history_stride=1,
+        **{
+            k: config[k]
+            for k in config
+            if k in ("H", "H_diag", "u", "w0", "a0", "eps_a", "eps", "noise")
+        },
+    )
     first, worst = None, 0.0
     worst_field = None
     n = min(len(mr.history_steps), fr.history["loss"].shape[0])
@@ -485,8 +518,13 @@ def compare_float_mp(
             if rel > worst:
                 worst, worst_field = rel, name
             if rel > rtol and first is None:
-                first = {"step": k, "field": name, "float64": f, "mp": mpmath.nstr(m, 20),
-                         "relative_difference": rel}
+                first = {
+                    "step": k,
+                    "field": name,
+                    "float64": f,
+                    "mp": mpmath.nstr(m, 20),
+                    "relative_difference": rel,
+                }
     return {
         "steps": steps,
         "dps": dps,

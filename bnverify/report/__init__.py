@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 VERDICT_ORDER = ("refuted", "inconclusive", "verified", "not-encoded")
-COLOURS = {"verified": "#1a7f37", "refuted": "#cf222e", "inconclusive": "#9a6700",
-           "not-encoded": "#57606a"}
+COLOURS = {
+    "verified": "#1a7f37",
+    "refuted": "#cf222e",
+    "inconclusive": "#9a6700",
+    "not-encoded": "#57606a",
+}
 
 
 def _figures(fig_dir: Path | None) -> list[Path]:
@@ -28,7 +32,9 @@ def _figures(fig_dir: Path | None) -> list[Path]:
 
 def _short(obj: Any, limit: int = 4000) -> str:
     text = json.dumps(obj, indent=1, default=str)
-    return text if len(text) <= limit else text[:limit] + "\n… (truncated; full data in results.json)"
+    return (
+        text if len(text) <= limit else text[:limit] + "\n… (truncated; full data in results.json)"
+    )
 
 
 def render_markdown(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
@@ -52,25 +58,44 @@ def render_markdown(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
     ]
     for c in doc["claims"]:
         ev = c["evidence"].replace("|", "\\|")
-        out.append(f"| [{c['id']}](#{_anchor(c['id'])}) | {c['verdict']} | "
-                   f"{', '.join(dict.fromkeys(c['methods'])) or '-'} | {ev} |")
+        out.append(
+            f"| [{c['id']}](#{_anchor(c['id'])}) | {c['verdict']} | "
+            f"{', '.join(dict.fromkeys(c['methods'])) or '-'} | {ev} |"
+        )
     out += ["", "## Claims", ""]
     for c in doc["claims"]:
-        out += [f"### {c['id']}", "", f"*{c.get('where', '')}* — verdict: **{c['verdict']}**", "",
-                f"Statement as printed: {c.get('statement', '')}", ""]
+        out += [
+            f"### {c['id']}",
+            "",
+            f"*{c.get('where', '')}* — verdict: **{c['verdict']}**",
+            "",
+            f"Statement as printed: {c.get('statement', '')}",
+            "",
+        ]
         if c.get("reading"):
             out += [f"Reading: {c['reading']}", ""]
         for d in c.get("details", []):
-            out.append(f"- `{d['method']}` ({d['verdict']}, {d.get('seconds', 0):.2f} s): "
-                       f"{d['evidence']}")
+            out.append(
+                f"- `{d['method']}` ({d['verdict']}, {d.get('seconds', 0):.2f} s): {d['evidence']}"
+            )
         out.append("")
         if c.get("counterexample") is not None:
-            out += ["Counterexample (replay: `bnverify run --config FILE`):", "", "```json",
-                    _short(c["counterexample"]), "```", ""]
+            out += [
+                "Counterexample (replay: `bnverify run --config FILE`):",
+                "",
+                "```json",
+                _short(c["counterexample"]),
+                "```",
+                "",
+            ]
         if c.get("correction"):
             corr = c["correction"]
-            out += [f"Corrected statement ({corr['verdict']}): {corr['statement']}", "",
-                    f"Evidence: {corr['evidence']}", ""]
+            out += [
+                f"Corrected statement ({corr['verdict']}): {corr['statement']}",
+                "",
+                f"Evidence: {corr['evidence']}",
+                "",
+            ]
     figs = _figures(fig_dir)
     if figs:
         out += ["## Figures", ""]
@@ -118,19 +143,25 @@ def render_html(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
                 )
             parts.append("</ul>")
         if c.get("counterexample") is not None:
-            parts.append("<p><b>Counterexample</b> (replay with <code>bnverify run --config "
-                         f"FILE</code>):</p><pre>{e(_short(c['counterexample']))}</pre>")
+            parts.append(
+                "<p><b>Counterexample</b> (replay with <code>bnverify run --config "
+                f"FILE</code>):</p><pre>{e(_short(c['counterexample']))}</pre>"
+            )
         if c.get("correction"):
             corr = c["correction"]
-            parts.append(f"<p><b>Corrected statement</b> ({e(corr['verdict'])}): "
-                         f"{e(corr['statement'])}<br><small>{e(corr['evidence'])}</small></p>")
+            parts.append(
+                f"<p><b>Corrected statement</b> ({e(corr['verdict'])}): "
+                f"{e(corr['statement'])}<br><small>{e(corr['evidence'])}</small></p>"
+            )
         parts.append("</section>")
         sections.append("\n".join(parts))
     figs = []
     for f in _figures(fig_dir):
         data = base64.b64encode(f.read_bytes()).decode()
-        figs.append(f"<figure><img alt='{e(f.stem)}' src='data:image/png;base64,{data}'>"
-                    f"<figcaption>{e(f.name)}</figcaption></figure>")
+        figs.append(
+            f"<figure><img alt='{e(f.stem)}' src='data:image/png;base64,{data}'>"
+            f"<figcaption>{e(f.name)}</figcaption></figure>"
+        )
     fig_html = ("<h2>Figures</h2>" + "\n".join(figs)) if figs else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -147,18 +178,18 @@ img {{ max-width: 100%; }}
 </style></head>
 <body>
 <h1>bnverify report</h1>
-<p>On the Convergence and Robustness of Batch Normalization: {len(doc['claims'])} claims checked:
-<b id="summary">{s['verified']} verified, {s['refuted']} refuted, {s['inconclusive']} inconclusive,
-{s['not-encoded']} not encoded</b>.</p>
-<p>Profile <code>{e(doc['profile'])}</code>, seed <code>{doc['seed']}</code>, bnverify
-{e(str(doc['bnverify']))}, Python {e(str(env.get('python', '?')))}, {env.get('cpu_count', '?')} cores,
-{doc.get('elapsed_seconds', '?')} s.</p>
+<p>On the Convergence and Robustness of Batch Normalization: {len(doc["claims"])} claims checked:
+<b id="summary">{s["verified"]} verified, {s["refuted"]} refuted, {s["inconclusive"]} inconclusive,
+{s["not-encoded"]} not encoded</b>.</p>
+<p>Profile <code>{e(doc["profile"])}</code>, seed <code>{doc["seed"]}</code>, bnverify
+{e(str(doc["bnverify"]))}, Python {e(str(env.get("python", "?")))}, {env.get("cpu_count", "?")} cores,
+{doc.get("elapsed_seconds", "?")} s.</p>
 <h2>Verdicts</h2>
 <table><tr><th>ID</th><th>verdict</th><th>methods</th><th>evidence</th></tr>
-{''.join(rows)}
+{"".join(rows)}
 </table>
 <h2>Claims</h2>
-{''.join(sections)}
+{"".join(sections)}
 {fig_html}
 <h2>Environment</h2><pre>{e(json.dumps(env, indent=1))}</pre>
 </body></html>
