@@ -456,9 +456,19 @@ def mp_confirm(
     if cells is None:
         pool = untrusted_cells(data)
         if n <= 0 or pool.size == 0:
-            return {"samples": [], "n": 0, "all_agree": True, "dps": dps}
-        pick = rng.choice(len(pool), size=min(n, len(pool)), replace=False)
-        cells = pool[np.sort(pick)]
+            return {"samples": [], "n": 0, "all_agree": True, "dps": dps, "disagree": 0}
+        # stratified: half of the sample among cells that reached the rounding floor (where
+        # float64 keeps inflating ||w|| with rounding noise at huge eps), half among the others
+        loss = np.asarray(data["loss_bn"])[tuple(pool.T)]
+        at_floor = np.nan_to_num(loss, nan=np.inf) <= 1e3 * float(data["loss_floor"])
+        picks = []
+        strata = [pool[at_floor], pool[~at_floor]]
+        n_first = (n + 1) // 2 if strata[0].size and strata[1].size else n
+        for stratum, m in zip(strata, (n_first, n - n_first), strict=True):
+            if m > 0 and len(stratum):
+                picks.append(stratum[rng.choice(len(stratum), size=min(m, len(stratum)),
+                                                replace=False)])
+        cells = np.concatenate(picks) if picks else pool[:0]
     out = []
     for i, j, k in cells:
         eps, eps_a, a0 = float(data["eps"][j]), float(data["eps_a"][i]), float(data["a0"][k])
@@ -480,6 +490,7 @@ def mp_confirm(
                     "float64_eff_step": f_eff, "mp_eff_step": mp_eff, "rel_diff_eff_step": rel_eff,
                     "colour_float64": c_f, "colour_mp": c_m, "agree": c_f == c_m})
     return {"samples": out, "n": len(out), "all_agree": all(s["agree"] for s in out), "dps": dps,
+            "disagree": sum(not s["agree"] for s in out),
             "max_rel_diff_loss": max((s["rel_diff_loss"] for s in out), default=0.0),
             "max_rel_diff_eff_step": max((s["rel_diff_eff_step"] for s in out), default=0.0),
             "criterion": "same Fig. 1 colour (diverged / near band / below optimal GD) in float64 "

@@ -1,0 +1,171 @@
+"""Fig. 1 (Sec. 4.1; claims F1, F1.claims): data contract, closed-form GD, findings that can flip."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from bnverify.errors import BNVerifyError
+from bnverify.experiments import fig1 as f1
+
+
+def _load(path) -> dict:
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+CONTRACT = ("h", "u", "w0", "kappa", "steps", "eps_a", "eps", "a0", "eps_opt", "loss_gd_opt",
+            "loss_bn", "eff_step", "status")
+
+
+def test_files_and_contract(fig1_quick):
+    out, summ = fig1_quick
+    for tag in ("10", "1000"):
+        assert (out / f"fig1_kappa{tag}.png").stat().st_size > 10_000
+        d = _load(out / f"fig1_kappa{tag}.npz")
+        for name in CONTRACT:
+            assert name in d, name
+        shape = (len(d["eps_a"]), len(d["eps"]), len(d["a0"]))
+        assert shape == (11, 22, 5)  # quick grid: every 4th eps_a, every 2nd eps, all a0
+        for name in ("loss_bn", "eff_step", "status"):
+            assert d[name].shape == shape
+        assert d["h"].shape == d["u"].shape == d["w0"].shape == (100,)
+        assert float(d["kappa"]) == float(tag)
+        assert int(d["steps"]) == 2000
+        np.testing.assert_allclose(d["h"], np.logspace(0, math.log10(float(tag)), 100))
+        np.testing.assert_allclose(d["w0"], d["h"] * d["u"] / np.linalg.norm(d["h"] * d["u"]))
+        assert abs(np.linalg.norm(d["u"]) - 1) < 1e-12
+        np.testing.assert_allclose(d["eps_a"], 1.99 * np.logspace(-10, 0, 41)[::4])
+        np.testing.assert_allclose(d["eps"], np.logspace(-5, 16, 43)[::2])
+        np.testing.assert_array_equal(d["a0"], [10, 1, 1e-2, 1e-4, 1e-8])
+        assert set(np.unique(d["status"])) <= {0, 1}
+        div = d["status"] == 1
+        assert np.all(np.isnan(d["loss_bn"][div]))
+        assert np.all(np.isfinite(d["loss_bn"][~div])) and np.all(np.isfinite(d["eff_step"][~div]))
+        assert np.ndim(d["loss_gd_opt"]) == 0
+    js = json.loads((out / "fig1_summary.json").read_text())
+    assert js["provenance"]["seed"] == 0 and "numpy" in js["provenance"]["versions"]
+    assert js["panels"][0]["mp_confirmation"]["n"] == 1
+
+
+def test_gd_opt_matches_closed_form(fig1_quick):
+    """GD at eps_opt on diagonal H: u - w_k = (I - eps H)^k (u - w_0) exactly, so the loss after
+    2000 steps is 1/2 sum h_i (1 - eps h_i)^(2k) (u_i - w0_i)^2.  At kappa = 1000 this is ~1e-2,
+    far above rounding; 2000 float64 steps of a contraction keep ~1e-12 relative accuracy, so
+    rtol = 1e-9 leaves margin and still catches any wrong step or rate."""
+    out, _ = fig1_quick
+    d = _load(out / "fig1_kappa1000.npz")
+    h, u, w0, k = d["h"], d["u"], d["w0"], int(d["steps"])
+    eps = 2 / (h.min() + h.max())
+    closed = 0.5 * np.sum(h * (1 - eps * h) ** (2 * k) * (u - w0) ** 2)
+    assert float(d["eps_opt"]) == pytest.approx(eps, rel=1e-15)
+    assert float(d["loss_gd_opt"]) == pytest.approx(closed, rel=1e-9)
+
+
+def test_gd_rate_is_kappa_formula(fig1_quick):
+    """Measured per-step contraction of ||u - w_k||_H equals (kappa-1)/(kappa+1) (Eq. 5) within
+    the stated spectral tolerance (finding_gd_rate docstring)."""
+    _, summ = fig1_quick
+    for p in summ["panels"]:
+        an = p["analysis"]
+        ok, ev = f1.finding_gd_rate(an)
+        assert ok, ev
+        kappa = an["kappa"]
+        assert an["gd_rate"]["rho_closed_form"] == pytest.approx((kappa - 1) / (kappa + 1))
+    an1000 = summ["panels"][1]["analysis"]
+    # at kappa = 1000 the window is long and clean: 1e-3 of the gap 1 - rho
+    assert an1000["gd_rate"]["relative_error"] < 1e-3
+
+
+def test_gd_rate_check_can_fail(fig1_quick):
+    """A GD history contracting at a wrong rate (0.99 instead of 0.998) is caught."""
+    out, _ = fig1_quick
+    d = _load(out / "fig1_kappa1000.npz")
+    d["gd_e_norm_H"] = d["gd_e_norm_H"][0] * 0.99 ** np.arange(d["gd_e_norm_H"].size)
+    ok, _ = f1.finding_gd_rate(f1.analyse_fig1(d))
+    assert not ok
+
+
+def test_findings_are_computed_and_flip(fig1_quick):
+    """Each finding is a computed predicate: a doctored panel where the opposite is true flips it."""
+    out, _ = fig1_quick
+    d = _load(out / "fig1_kappa1000.npz")
+    an = f1.analyse_fig1(d)
+    assert f1.finding_beats_gd(an)[0]
+    assert f1.finding_widens(an)[0]
+    assert f1.finding_band_vs_a0(an)[0]
+    assert f1.finding_small_eps_a(an)[0]
+    # a0 large vs small: relabel the a0 axis in reverse, so that large a0 carries the wide band
+    flipped = dict(d, a0=d["a0"][::-1].copy())
+    assert not f1.finding_band_vs_a0(f1.analyse_fig1(flipped))[0]
+    # small vs large eps_a swapped: small eps_a rows now hold the good losses
+    swapped = dict(d, loss_bn=d["loss_bn"][::-1].copy())
+    assert not f1.finding_small_eps_a(f1.analyse_fig1(swapped))[0]
+    # GD made unbeatable: optimal GD loss below every BNGD loss
+    unbeatable = dict(d, loss_gd_opt=np.array(float(np.nanmin(d["loss_bn"])) / 2))
+    assert not f1.finding_beats_gd(f1.analyse_fig1(unbeatable))[0]
+    # an effective step equal to eps (plain GD) has no widened band
+    gdlike = dict(d, eff_step=np.broadcast_to(d["eps"][None, :, None], d["eff_step"].shape).copy())
+    assert not f1.finding_widens(f1.analyse_fig1(gdlike))[0]
+
+
+def test_kappa10_gd_at_floor_is_a_tie(fig1_quick):
+    """At kappa = 10 optimal GD reaches float64 rounding within 2000 steps: no cell can 'beat'
+    it (a tie, recorded), so the beats-GD finding does not hold in that panel."""
+    _, summ = fig1_quick
+    an = summ["panels"][0]["analysis"]
+    assert an["gd_at_rounding_floor"]
+    assert an["fraction_better"] == 0.0
+    assert not f1.finding_beats_gd(an)[0]
+
+
+def test_mp_confirmation_recorded(fig1_quick):
+    """One sampled untrusted cell per panel re-run at 50 digits; where the loss is above the
+    rounding floor float64 keeps it to ~1e-15 relative (a contraction over 2000 steps), so
+    1e-10 is a loose bound that still catches a wrong orbit."""
+    _, summ = fig1_quick
+    for p in summ["panels"]:
+        mp = p["mp_confirmation"]
+        assert mp["n"] == 1 and mp["disagree"] == sum(not s["agree"] for s in mp["samples"])
+        s = mp["samples"][0]
+        assert s["eps"] >= 1e12 or s["a0"] <= 1e-8
+        assert s["colour_float64"] and s["colour_mp"]
+        if s["mp_loss"] > 1e3 * p["analysis"]["loss_floor"]:
+            assert s["rel_diff_loss"] < 1e-10
+
+
+def test_mp_confirm_detects_a_wrong_cell(fig1_quick):
+    """A float64 cell whose effective step was corrupted into the near band disagrees with mp."""
+    out, _ = fig1_quick
+    d = _load(out / "fig1_kappa1000.npz")
+    cell = f1.untrusted_cells(d)[0]
+    d["eff_step"] = d["eff_step"].copy()
+    d["eff_step"][tuple(cell)] = float(d["eps_opt"])
+    d["loss_floor"] = f1.loss_floor(d["h"], d["u"])
+    res = f1.mp_confirm(d, 0, np.random.default_rng(0), cells=np.array([cell]))
+    assert res["n"] == 1 and not res["all_agree"]
+
+
+def test_load_u(tmp_path):
+    u = np.random.default_rng(3).standard_normal(100)
+    np.save(tmp_path / "u.npy", u)
+    (tmp_path / "u.json").write_text(json.dumps({"u": u.tolist()}))
+    (tmp_path / "u.txt").write_text(" ".join(map(repr, u.tolist())))
+    for name in ("u.npy", "u.json", "u.txt"):
+        np.testing.assert_array_equal(f1.load_u(tmp_path / name), u)
+    (tmp_path / "short.txt").write_text("1 2 3")
+    with pytest.raises(BNVerifyError, match="u: expected 100"):
+        f1.load_u(tmp_path / "short.txt")
+    with pytest.raises(BNVerifyError, match="not found"):
+        f1.load_u(tmp_path / "missing.txt")
+    (tmp_path / "bad.txt").write_text("a b c")
+    with pytest.raises(BNVerifyError, match="u:"):
+        f1.load_u(tmp_path / "bad.txt")
+
+
+def test_draw_u_seeded():
+    np.testing.assert_array_equal(f1.draw_u(5), f1.draw_u(5))
+    assert not np.array_equal(f1.draw_u(5), f1.draw_u(6))

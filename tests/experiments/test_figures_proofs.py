@@ -1,0 +1,36 @@
+"""The figure checks of proofs/section4_ols_figures.py compute their verdicts and can fail."""
+
+from __future__ import annotations
+
+from proofs import section4_ols_figures as s4
+
+
+def _panel(rate_ok=True, colours=True):
+    return {"analysis": {
+        "kappa": 1000.0,
+        "gd_rate": {"rho_closed_form": 0.998, "rho_second_mode": 0.9978,
+                    "rho_measured": 0.998 if rate_ok else 0.99, "relative_error": 0.0},
+        "colours_present": {"near&better": colours, "near&worse": True, "far&better": True,
+                            "far&worse": True}}}
+
+
+def _mp(agree=True):
+    smp = {"agree": agree, "eps": 1e13, "eps_a": 1.0, "a0": 1e-8, "float64_eff_step": 0.3,
+           "mp_eff_step": 0.2}
+    return {"samples": [smp], "n": 1, "all_agree": agree}
+
+
+def test_verdict_fig1_can_fail():
+    assert s4.verdict_fig1([_panel()], _mp())[0] == "verified"
+    assert s4.verdict_fig1([_panel(rate_ok=False)], _mp())[0] == "refuted"
+    assert s4.verdict_fig1([_panel(colours=False)], _mp())[0] == "refuted"
+    v, ev, _ = s4.verdict_fig1([_panel()], _mp(agree=False))
+    assert v == "inconclusive" and "differs at eps=1e+13" in ev
+
+
+def test_verdict_findings_existential_vs_general():
+    res = [(False, "a"), (True, "b")]
+    assert s4.verdict_findings(res, [10.0, 1000.0], existential=True)[0] == "verified"
+    v, ev = s4.verdict_findings(res, [10.0, 1000.0], existential=False)
+    assert v == "refuted" and "holds at kappa=1000" in ev and "fails at kappa=10" in ev
+    assert s4.verdict_findings([(False, "a")], [10.0], existential=True)[0] == "refuted"
