@@ -461,14 +461,14 @@ def mp_confirm(
         # float64 keeps inflating ||w|| with rounding noise at huge eps), half among the others
         loss = np.asarray(data["loss_bn"])[tuple(pool.T)]
         at_floor = np.nan_to_num(loss, nan=np.inf) <= 1e3 * float(data["loss_floor"])
-        picks = []
         strata = [pool[at_floor], pool[~at_floor]]
-        n_first = (n + 1) // 2 if strata[0].size and strata[1].size else n
-        for stratum, m in zip(strata, (n_first, n - n_first), strict=True):
-            if m > 0 and len(stratum):
-                picks.append(stratum[rng.choice(len(stratum), size=min(m, len(stratum)),
-                                                replace=False)])
-        cells = np.concatenate(picks) if picks else pool[:0]
+        if len(strata[0]) and len(strata[1]):
+            sizes = ((n + 1) // 2, n // 2)
+        else:
+            sizes = (n, 0) if len(strata[0]) else (0, n)
+        picks = [st[rng.choice(len(st), size=min(m, len(st)), replace=False)]
+                 for st, m in zip(strata, sizes, strict=True) if m > 0]
+        cells = np.concatenate(picks)
     out = []
     for i, j, k in cells:
         eps, eps_a, a0 = float(data["eps"][j]), float(data["eps_a"][i]), float(data["a0"][k])
