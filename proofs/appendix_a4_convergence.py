@@ -510,21 +510,23 @@ def a14_property(ctx: CheckContext) -> MethodResult:
 # ----------------------------------------------------------------------------------------------
 
 
-def separation_holds(p: OLSProblem, w: np.ndarray, delta0_frac: float = 0.5) -> Outcome:
+def separation_holds(p: OLSProblem, w: np.ndarray, delta0_frac: float = 0.5,
+                     min_norm: float = 1.0) -> Outcome:
     """Explicit form of L-A.15: with ``C = u^T H u``, ``delta0 = delta0_frac lambda_min C^2 / 4``
     (``delta0_frac < 1``), every ``w`` with ``||w|| >= 1`` and ``y^2 q < delta0`` lies in
     ``S1 = {y^2 < 2 delta0/C, q >= C/2}`` or ``S2 = {y^2 > lambda_min C/2,
     q < 2 delta0/(lambda_min C)}``; then ``|y|`` differs by at least ``sqrt(lambda_min C/2) -
     sqrt(2 delta0/C) > 0`` between them, so ``dist(S1, S2) >= that / ||g||``.  (Derivation: if
     ``q >= C/2`` then ``y^2 < 2 delta0/C``; else ``y^2/sigma^2 = C - q > C/2`` and
-    ``sigma^2 >= lambda_min``.)  ``w`` is a batch (B, d); tolerance: relative 1e-12."""
+    ``sigma^2 >= lambda_min``.)  ``w`` is a batch (B, d); tolerance: relative 1e-12.
+    ``min_norm`` is the set's norm bound (1 in the lemma; 0 drops that hypothesis)."""
     C = p.u_norm_H**2
     d0 = delta0_frac * p.lambda_min * C**2 / 4
     y = w @ p.g
     s2 = np.einsum("bi,bi->b", w @ p.H, w)
     E = p.u - (y / s2)[:, None] * w
     q = np.einsum("bi,bi->b", E @ p.H, E)
-    inS = (np.linalg.norm(w, axis=1) >= 1) & (y**2 * q < d0)
+    inS = (np.linalg.norm(w, axis=1) >= min_norm) & (y**2 * q < d0)
     s1 = (y**2 < 2 * d0 / C * (1 + 1e-12)) & (q >= C / 2 * (1 - 1e-12))
     s2_ = (y**2 > p.lambda_min * C / 2 * (1 - 1e-12)) & (q < 2 * d0 / (p.lambda_min * C) * (1 + 1e-12))
     bad = inS & ~(s1 | s2_)
@@ -534,9 +536,10 @@ def separation_holds(p: OLSProblem, w: np.ndarray, delta0_frac: float = 0.5) -> 
                                    "distance_lower_bound": float(gap)})
 
 
-def separation_samples(rng: np.random.Generator, p: OLSProblem, n: int) -> np.ndarray:
+def separation_samples(rng: np.random.Generator, p: OLSProblem, n: int,
+                       log_norm: tuple[float, float] = (0.0, 2.0)) -> np.ndarray:
     """Points concentrated on S: near the hyperplane ``w^T g = 0`` and near the line ``w || u``,
-    with ``||w||`` in [1, 100], plus uniform directions."""
+    with ``||w||`` log-uniform in ``10^log_norm`` (default [1, 100]), plus uniform directions."""
     d = p.d
     gh = p.g / np.linalg.norm(p.g)
     v = unit_rows(rng, n, d)
@@ -548,7 +551,7 @@ def separation_samples(rng: np.random.Generator, p: OLSProblem, n: int) -> np.nd
     pick = rng.integers(0, 3, n)[:, None]
     w = np.where(pick == 0, near_plane, np.where(pick == 1, near_line, v))
     w /= np.linalg.norm(w, axis=1, keepdims=True)
-    return w * 10 ** rng.uniform(0, 2, (n, 1))
+    return w * 10 ** rng.uniform(*log_norm, (n, 1))
 
 
 @check("L-A.15", method="sampled", reading=(

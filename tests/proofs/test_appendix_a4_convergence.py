@@ -1,0 +1,145 @@
+"""Appendix A.3-A.4 claims (L-A.10 .. L-A.18-20): verdicts at the quick profile (seed 0),
+replayed counterexamples, mutation tests."""
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+
+from bnverify.claims import CheckContext, run_claim
+from bnverify.config import problem_from_config
+from bnverify.convergence import random_problem, trajectory
+from bnverify.model import OLSProblem
+from bnverify.properties import Outcome, check_property
+from bnverify.strategies import Configuration
+from proofs import appendix_a4_convergence as a4
+
+CTX = CheckContext("quick", 0)
+IDS = ("L-A.10", "L-A.11", "L-A.12", "L-A.13", "L-A.14", "L-A.15", "C-A.16", "L-A.18-20")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BNVERIFY_CACHE", str(tmp_path_factory.mktemp("cache")))
+    try:
+        yield {cid: run_claim(cid, CTX) for cid in IDS}
+    finally:
+        mp.undo()
+
+
+def by_method(res, method):
+    return next(r for r in res.results if r.method == method)
+
+
+@pytest.mark.parametrize("cid", ["L-A.11", "L-A.12", "L-A.13", "L-A.14", "L-A.18-20"])
+def test_verified_claims(results, cid):
+    assert results[cid].verdict == "verified", results[cid].evidence
+
+
+def test_a10_bound_verified_divergence_refuted_and_replays(results):
+    res = results["L-A.10"]
+    assert res.verdict == "refuted"
+    assert by_method(res, "property").verdict == "verified"
+    div = by_method(res, "property-divergence")
+    assert div.verdict == "refuted" and div.correction.verdict == "verified"
+    p, prm = problem_from_config(div.counterexample)
+    assert prm["eps_a"] > 2 and prm["a0"] == 1.0 and np.array_equal(prm["w0"], p.u)
+    A, _ = trajectory(p, "bngd", a0=prm["a0"], w0=prm["w0"], eps=prm["eps"],
+                      eps_a=prm["eps_a"], steps=200)
+    assert p.u_norm_H == pytest.approx(1.0)  # a0 = sqrt(u^T H u): a_k stays at 1
+    assert np.max(np.abs(A)) < 2
+
+
+def test_a11_and_a14_hypotheses_are_needed(results):
+    need = results["L-A.11"].results[0].details["hypotheses_needed"]
+    assert need["upper_bound"] == "refuted" and need["lower_bound"] == "refuted"
+    need14 = results["L-A.14"].results[0].details["hypotheses_needed"]
+    assert all(v["verdict"] == "refuted" for v in need14.values())
+
+
+def test_a15_inconclusive_with_sampled_explicit_separation(results):
+    res = results["L-A.15"]
+    assert res.verdict == "inconclusive"
+    samp = by_method(res, "sampled")
+    assert samp.details["violations"] == 0 and samp.details["in_S1"] > 0
+    assert samp.details["in_S2"] > 0
+
+
+def test_c16_refuted_with_correction(results):
+    r = results["C-A.16"].results[0]
+    assert r.verdict == "refuted" and r.correction.verdict == "verified"
+    cx = a4.c16_counterexample(30)
+    t = cx["tail"]
+    assert t["max_y2"] > 8.9 and t["max_q"] > 2.9  # neither y^2 nor q tends to 0
+    assert t["max_y2q"] < 0.01 and t["max_step"] < 0.01  # hypotheses hold in the limit
+    early = a4.c16_counterexample(10)["tail"]
+    assert t["max_y2q"] < early["max_y2q"] and t["max_step"] < early["max_step"]
+
+
+def test_a18_20_methods(results):
+    res = results["L-A.18-20"]
+    assert {r.method for r in res.results} == {"property-saddle", "monte-carlo-det", "monte-carlo"}
+    mc = by_method(res, "monte-carlo")
+    assert mc.details["samples"] > 500 and mc.details["events"] == 0
+
+
+# ---------------------------------------------------------------------------------- mutations
+
+P3 = OLSProblem.from_diagonal([1.0, 2.0, 5.0], [0.6, 0.0, 0.8])
+FIXED = [Configuration(P3, 5.0, np.array([1.0, 1.0, 0.0]), 0.7, 1.0),
+         Configuration(P3, -2.0, np.array([0.0, 1.0, 1.0]), 1.5, 100.0)]
+
+
+def test_mutation_a10_bound_without_2c_term():
+    r = check_property("L-A.10", st.sampled_from(FIXED),
+                       lambda c: a4.a_bound_holds(c, bound=lambda a0, ea, C: abs(a0)), CTX,
+                       statement="wrong: |a_k| <= |a0|", tolerance="-", database=False)
+    assert r.verdict == "refuted"
+
+
+def test_mutation_a10_divergence_for_eps_a_below_2():
+    c = Configuration(P3, 1.0, P3.u.copy(), 1.5, 1.0)
+    assert not a4.a_diverges(c).holds
+    assert a4.a_diverges(Configuration(P3, 1.0, P3.u.copy(), 3.0, 1.0)).holds
+
+
+def test_mutation_a13_rate_without_second_term():
+    r = a4.a13_contraction_check(CTX, r_fn=lambda p, eps, ea: np.abs(1 - ea))
+    assert r.verdict == "refuted"
+
+
+def test_mutation_a14_r_equal_one():
+    s = {"r": 1.0, "f0": 1.0, "h0": 0.0, "family": "geometric", "rho": 0.5, "p": 2.0, "m": 1,
+         "slack": 0.0, "slack_seed": 0, "positive": True}
+    assert not a4.a14_holds(s).holds
+    assert a4.a14_holds({**s, "r": 0.5}).holds
+
+
+def test_mutation_separation_without_norm_bound():
+    """Dropping ||w|| >= 1 (the gap in C-A.16 as printed): points near the origin fall in
+    neither part."""
+    rng = np.random.default_rng(1)
+    viol = ok = 0
+    for _ in range(5):
+        p = random_problem(rng, (2, 4), 100.0)
+        w = a4.separation_samples(rng, p, 2000, log_norm=(-4.0, 2.0))
+        viol += a4.separation_holds(p, w, min_norm=0.0).measured["violations"]
+        ok += a4.separation_holds(p, w).measured["violations"]
+    assert viol > 0 and ok == 0
+
+
+def test_mutation_det_positive_everywhere_is_refuted():
+    ctx = CheckContext("quick", 0)
+    r = a4.det_nonzero_monte_carlo(ctx, event_fn=lambda det, sv: det < 0, event="det < 0")
+    assert r.verdict == "refuted"
+
+
+def test_mutation_saddle_hessian_psd_is_refuted():
+    def psd(t):
+        o = a4.saddle_negative_eigenvalue(*t)
+        return Outcome(not o.holds, o.measured)
+
+    r = check_property("L-A.18-20", a4.saddle_points(), psd, CTX,
+                       statement="wrong: saddle Hessian PSD", tolerance="-", max_examples=10,
+                       database=False)
+    assert r.verdict == "refuted"

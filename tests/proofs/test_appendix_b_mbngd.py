@@ -1,0 +1,85 @@
+"""Appendix B claims (T-B.1, L-B.2, L-B.3; MBNGD, Eq. 81): verdicts at the quick profile
+(seed 0) and mutation tests."""
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+
+from bnverify.claims import CheckContext, run_claim
+from bnverify.convergence import SADDLE, decide
+from bnverify.model import OLSProblem
+from bnverify.properties import Outcome, check_property
+from bnverify.strategies import Configuration
+from proofs import appendix_b_mbngd as b
+
+CTX = CheckContext("quick", 0)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BNVERIFY_CACHE", str(tmp_path_factory.mktemp("cache")))
+    try:
+        yield {cid: run_claim(cid, CTX) for cid in ("T-B.1", "L-B.2", "L-B.3")}
+    finally:
+        mp.undo()
+
+
+def by_method(res, method):
+    return next(r for r in res.results if r.method == method)
+
+
+def test_tb1_decided_parts_verified_full_range_inconclusive(results):
+    res = results["T-B.1"]
+    assert res.verdict == "inconclusive"
+    for m in ("decision-window", "decision-small-eps", "property-saddle-iff", "monte-carlo"):
+        assert by_method(res, m).verdict == "verified", m
+    full = by_method(res, "decision")
+    assert full.verdict == "inconclusive" and 0.1 < full.details["decided_fraction"] < 1
+
+
+@pytest.mark.parametrize("cid", ["L-B.2", "L-B.3"])
+def test_verified(results, cid):
+    assert results[cid].verdict == "verified", results[cid].evidence
+
+
+def test_exact_perpendicular_start_is_a_fixed_saddle():
+    p = OLSProblem.from_diagonal([1.0, 3.0, 7.0], [0.3, -0.5, 0.81])
+    w0 = b.exact_perp_w0(p)
+    assert w0 @ p.g == 0.0
+    assert decide(p, "mbngd", eps=1.0, w0=w0).label.item() == SADDLE
+
+
+# ---------------------------------------------------------------------------------- mutations
+
+P = OLSProblem.from_diagonal([1.0, 2.0, 9.0], [0.6, 0.48, 0.64])
+
+
+def test_mutation_perturbed_start_is_not_a_saddle():
+    c = Configuration(P, 1.0, b.exact_perp_w0(P), 1.0, 1.0)
+    r = check_property("T-B.1", st.just(c),
+                       lambda x: Outcome(b.saddle_iff_holds(x, perturb=1e-6).measured[
+                           "decision"] == SADDLE), CTX,
+                       statement="wrong: a perturbed start still reaches the saddle",
+                       tolerance="-", database=False)
+    assert r.verdict == "refuted"
+
+
+def test_mutation_lb2_step_above_bound():
+    w0 = np.array([1.0, 1.0, 0.0])
+    bound = 2 * (w0 @ w0) / (P.kappa * P.lambda_max * (P.u @ P.u))
+    assert b.lb2_eff_step_bounds(Configuration(P, 1.0, w0, 1.0, 0.5 * bound)).holds
+    assert not b.lb2_eff_step_bounds(Configuration(P, 1.0, w0, 1.0, 3.0 * bound)).holds
+
+
+def test_mutation_lb3_delta_too_large():
+    """With delta = 10 ||g|| (far too large) a step can shrink |y|: H = diag(1, 100),
+    u = (1, 0.1), w = (1, 1): ||g||^2 - (y/sigma^2) g^T H w = 101 - 109 < 0, so eps = 20 gives
+    y_1 = y (1 - 8 eps/101) = -0.58 y."""
+    P2 = OLSProblem.from_diagonal([1.0, 100.0], [1.0, 0.1])
+    c = Configuration(P2, 1.0, np.array([1.0, 1.0]), 1.0, 20.0)
+    big = lambda p: 10 * float(np.linalg.norm(p.g))  # noqa: E731
+    r = check_property("L-B.3", st.just(c), lambda x: b.lb3_increase_holds(x, delta=big), CTX,
+                       statement="wrong: delta = 10 ||g||", tolerance="-", database=False)
+    assert r.verdict == "refuted"
+    assert b.lb3_increase_holds(c).holds  # |y| = 11 is not below 2 ||g||/(4 kappa)
