@@ -289,7 +289,15 @@ def _interval_details(res: dict[str, Any], profile: str, seed: int, fn) -> dict[
             "seed": seed, "widths_decades": res["widths"], "fit": mb.fit_trend(res["x"], res["widths"]),
             "late_rate_reading": {"holds": ok_late, "evidence": ev_late,
                                   "widths_decades": res["widths_late"]},
-            "best_exponent_ratio": res["best_exponent_ratio"]}
+            "best_exponent_ratio": res["best_exponent_ratio"],
+            "edges_log10_eps": [q["near_optimal_edges_log10_eps"] for q in res["per_point"]]}
+
+
+def _edges_text(res: dict[str, Any]) -> str:
+    e = [q["near_optimal_edges_log10_eps"] for q in res["per_point"]]
+    lefts = ", ".join(f"{x['left']:.1f}" + ("<" if x["truncated_left"] else "") for x in e)
+    rights = ", ".join(f"{x['right']:.1f}" + (">" if x["truncated_right"] else "") for x in e)
+    return f"; interval edges log10 eps: left [{lefts}], right [{rights}]"
 
 
 @check("F7", method="experiment",
@@ -301,9 +309,13 @@ def check_f7(ctx: CheckContext) -> MethodResult:
     H = diag(linspace(1, 2000, d))."""
     res = sweep78("7", ctx.profile, ctx.seed)
     ok, ev = mb.finding_width_grows(res["x"], res["widths"])
-    return MethodResult(verdict_from(ok), "experiment", ev,
-                        details=_interval_details(res, ctx.profile, ctx.seed,
-                                                  mb.finding_width_grows))
+    keep = res["x"] > 2  # d = 2: H* has one nonzero eigenvalue (kappa* = 1), a degenerate case
+    fit_wo = mb.fit_trend(res["x"][keep], res["widths"][keep])
+    ev += (f"; without d=2: tau {fit_wo['kendall_tau']:+.2f}, slope {fit_wo['slope']:+.2f}"
+           + _edges_text(res))
+    det = _interval_details(res, ctx.profile, ctx.seed, mb.finding_width_grows)
+    det["fit_without_d2"] = fit_wo
+    return MethodResult(verdict_from(ok), "experiment", ev, details=det)
 
 
 @check("F8", method="experiment",
@@ -314,6 +326,6 @@ def check_f8(ctx: CheckContext) -> MethodResult:
     number, H = diag(linspace(1, cond, 100))."""
     res = sweep78("8", ctx.profile, ctx.seed)
     ok, ev = mb.finding_cond_little_effect(res["x"], res["widths"])
-    return MethodResult(verdict_from(ok), "experiment", ev,
+    return MethodResult(verdict_from(ok), "experiment", ev + _edges_text(res),
                         details=_interval_details(res, ctx.profile, ctx.seed,
                                                   mb.finding_cond_little_effect))

@@ -249,6 +249,7 @@ def figure78(
         "tests_rng": f"point i: default_rng([{seed} + 1000 i, 5])",
         "x": xs, "widths_decades": res["widths"], "widths_late_rate_decades": res["widths_late"],
         "best_exponent_ratio": res["best_exponent_ratio"],
+        "edges_log10_eps": [p["near_optimal_edges_log10_eps"] for p in res["per_point"]],
         "fit": fit, "fit_late_rate": fit_late,
         "findings": {"as_printed": {"holds": holds, "evidence": ev},
                      "late_rate_reading": {"holds": holds_late, "evidence": ev_late}},

@@ -48,7 +48,11 @@ RELIABLE_MAJORITY = 0.5
 
 DEFAULT_EPS = np.logspace(-5, 4, 37)  # quarter decades (Fig. 5, cheap at d = 5)
 HALF_EPS = np.logspace(-5, 4, 19)  # half decades (Fig. 6-8 default; Fig. 5 quick)
-QUICK_EPS = np.logspace(-5, 4, 10)  # whole decades (Fig. 6-8 quick)
+QUICK_EPS = np.logspace(-5, 4, 10)  # whole decades (Fig. 6 quick)
+#: Fig. 7/8 need the interval's left edge inside the grid at every d and cond (at d >= 20 the
+#: exponent ratio is still ~0.8 at eps = 1e-5), hence two more decades on the left
+INTERVAL_EPS = np.logspace(-7, 4, 23)
+INTERVAL_EPS_QUICK = np.logspace(-7, 4, 12)
 
 
 @dataclass
@@ -105,7 +109,8 @@ def horizon_steps(kappa: float, reduction: float = HORIZON_REDUCTION) -> int:
 def interval_settings(quick: bool = False) -> dict[str, Any]:
     """Fig. 7/8 sizes (not printed in the paper): tests per point and eps grid; steps come from
     :func:`horizon_steps`."""
-    return {"tests": 12 if quick else 30, "eps": (QUICK_EPS if quick else HALF_EPS).copy()}
+    return {"tests": 12 if quick else 30,
+            "eps": (INTERVAL_EPS_QUICK if quick else INTERVAL_EPS).copy()}
 
 
 def _floor(h: np.ndarray) -> float:
@@ -240,6 +245,26 @@ def interval_width(log_eps: np.ndarray, ratio: np.ndarray, threshold: float = NE
     return float(total)
 
 
+def interval_edges(log_eps: np.ndarray, ratio: np.ndarray, threshold: float = NEAR_RATIO
+                   ) -> dict[str, Any]:
+    """Outermost crossings of ``R = threshold`` (log10 eps, linear interpolation) and whether the
+    interval reaches the grid's ends (then its width is a lower bound)."""
+    above = np.where(np.nan_to_num(ratio, nan=-np.inf) >= threshold)[0]
+    if above.size == 0:
+        return {"left": float("nan"), "right": float("nan"), "truncated_left": False,
+                "truncated_right": False}
+
+    def cross(i0, i1):
+        r0, r1 = ratio[i0], ratio[i1]
+        return float(log_eps[i0] + (log_eps[i1] - log_eps[i0]) * (threshold - r0) / (r1 - r0))
+
+    lo, hi = int(above[0]), int(above[-1])
+    left = float(log_eps[0]) if lo == 0 else cross(lo - 1, lo)
+    right = float(log_eps[-1]) if hi == len(ratio) - 1 else cross(hi, hi + 1)
+    return {"left": left, "right": right, "truncated_left": lo == 0,
+            "truncated_right": hi == len(ratio) - 1}
+
+
 def running_stability(x: np.ndarray) -> dict[str, np.ndarray]:
     """For samples ``x`` (tests, n_eps): running G-mean and A-mean over the first n tests, and the
     late fluctuation ``max_{n >= N/2} |ln(M_n / M_N)|`` of each (how far the mean still moves
@@ -315,6 +340,7 @@ def analyse_sweep(data: dict[str, Any]) -> dict[str, Any]:
         "kappa_star_tests": int(ks.size),
         "kappa_star_predicted_rate_ratio": pred,
         "near_optimal_width_decades": interval_width(np.log10(eps), R),
+        "near_optimal_edges_log10_eps": interval_edges(np.log10(eps), R),
         "near_optimal_width_late_rate_decades": interval_width(np.log10(eps), late),
         "near_optimal_eff_step_points": int(near_eff.sum()),
         "max_fraction_tests_at_rounding_floor": float(np.max(at_floor)),
