@@ -655,9 +655,13 @@ def c16_construction(ctx: CheckContext) -> MethodResult:
         "verified" if viol == 0 else "refuted",
         f"explicit separation holds on {n_in} sampled points of S with ||w|| >= 1 "
         f"({viol} violations); the counterexample family passes through ||w|| = 1/j -> 0")
-    cex = {"description": "H = diag(1, 2), u = (1, 1); cycles j = 1, 2, ...: w from u to u/(j||u||) "
-                          "along the line, rotate at radius 1/j to (2, -1)/(j sqrt 5) (w ⟂ g), and "
-                          "back", "H_diag": [1.0, 2.0], "u": [1.0, 1.0], "tail": t}
+    # a sequence, not a run configuration (the printed corollary is about arbitrary sequences;
+    # BNGD iterates themselves have non-decreasing ||w_k|| and satisfy the corrected form)
+    cex = {"kind": "sequence", "problem": {"H_diag": [1.0, 2.0], "u": [1.0, 1.0]},
+           "description": "H = diag(1, 2), u = (1, 1); cycles j = 1, 2, ...: w from u to "
+                          "u/(j||u||) along the line, rotate at radius 1/j to (2, -1)/(j sqrt 5) "
+                          "(w ⟂ g), and back; ~10 j points per leg",
+           "tail": t, "generator": "proofs.appendix_a4_convergence.c16_counterexample"}
     if fails:
         return MethodResult(
             "refuted", "construction",

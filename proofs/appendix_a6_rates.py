@@ -335,3 +335,58 @@ def e78_property(ctx: CheckContext) -> MethodResult:
                                     "sigma0^2 independent of eps",
                           tolerance="relative 1e-9 plus the rounding of the squared norms",
                           max_examples=ctx.n(25, 400), key_suffix="78")
+
+
+def norm_growth_constant(p, x: dict, steps: int = 20000, power: float = 1.0) -> Outcome:
+    """Eq. (76): for ``eps/||w0||^2 < eps0``, ``||w_k||^2 <= ||w0||^2 + C eps`` for *all* k,
+    with ``C`` independent of ``eps``.  The total growth is only reached once the run has
+    converged, so the grid is ``eps = eps0 ||w0||^2 [0.03, 1]`` (where ``steps`` iterations
+    reach ``||e~||_H <= 1e-6 ||u||_H``, checked) and the estimate ``(||w_K||^2 - ||w0||^2)/eps``
+    must not grow as eps shrinks (log-log slope above -0.1; ``C eps^2`` would give slope -1).
+    ``power`` replaces the exponent of eps (mutation tests).  Runs that did not converge make
+    the outcome fail (reported as not converged)."""
+    from bnverify.dynamics.batched import run
+
+    e0 = float(eps0_lemma_a12(p, x["a0"], x["eps_a"]))
+    n0 = float(x["w0"] @ x["w0"])
+    eps = e0 * n0 * np.logspace(np.log10(0.03), 0, 5)
+    r = run(p, "bngd", eps=eps, w0=x["w0"], eps_a=x["eps_a"], a0=x["a0"], steps=steps)
+    conv = bool(np.all(r.e_tilde_norm_H <= 1e-6 * p.u_norm_H))
+    growth = (r.w_norm**2 - n0) / eps**power
+    C = float(np.max(growth))
+    with np.errstate(all="ignore"):
+        slope = float(np.polyfit(np.log10(eps), np.log10(np.maximum(growth, 1e-300)), 1)[0])
+    return Outcome(bool(conv and np.isfinite(C) and slope > -0.1),
+                   {"C_estimate": C, "log_log_slope": slope, "converged": conv})
+
+
+@check("E74-80", method="sweep-76")
+@named_method("sweep-76")
+def e76_sweep(ctx: CheckContext) -> MethodResult:
+    """Sweep estimating ``C`` of Eq. (76) on configurations meeting Lemma A.12's hypotheses
+    (``a0 w0^T g > 0``, ``||w0|| = 1``, ``||u|| = 1``)."""
+    from bnverify.convergence import random_problem
+    from proofs.section3_convergence import t331_batch
+
+    rng = ctx.rng("E76")
+    rows = []
+    for _ in range(ctx.n(4, 20)):
+        # kappa <= 5 and eps_a >= 0.5 keep eps0 large enough to converge within 20000 steps
+        p = random_problem(rng, (2, 5), 5.0)
+        x = {k: v[0] for k, v in t331_batch(rng, p, 1, eps_a=(0.5, 1.0)).items()}
+        x["a0"] = x["a0"] if x["a0"] != 0 else float(np.sign(x["w0"] @ p.g))
+        o = norm_growth_constant(p, x)
+        rows.append({**o.measured, "holds": o.holds})
+    bad = [r for r in rows if not r["holds"]]
+    Cs = [r["C_estimate"] for r in rows]
+    det = {"rows": rows}
+    if bad:
+        nc = sum(not r["converged"] for r in bad)
+        verdict = "inconclusive" if nc == len(bad) else "refuted"
+        return MethodResult(verdict, "sweep-76", f"Eq. (76): (||w_k||^2 - ||w0||^2)/eps grows "
+                            f"as eps -> 0 or runs unconverged in {len(bad)}/{len(rows)} sweeps "
+                            f"({nc} unconverged)", details=det)
+    return MethodResult("verified", "sweep-76",
+                        f"Eq. (76): ||w_k||^2 <= ||w0||^2 + C eps on {len(rows)} sweeps over "
+                        f"eps/||w0||^2 in eps0 [0.03, 1] run to convergence; estimated C in "
+                        f"[{min(Cs):.3g}, {max(Cs):.3g}]", details=det)

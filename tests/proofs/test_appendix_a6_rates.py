@@ -53,8 +53,10 @@ def test_e74_lower_bound_refuted_correction_verified_and_replays(results):
     assert a6.e74_bounds_hold(c, lower="corrected").holds
 
 
-def test_c3_verified(results):
+def test_c3_and_76_verified(results):
     assert by_method(results["E74-80"], "property-78").verdict == "verified"
+    r76 = by_method(results["E74-80"], "sweep-76")
+    assert r76.verdict == "verified" and all(r["C_estimate"] > 0 for r in r76.details["rows"])
 
 
 def test_c3_value_on_a_worked_example():
@@ -88,3 +90,11 @@ def test_mutation_e74_lower_constant_too_large():
                       np.array([0.8, 0.6]), 1.0, 0.01)
     assert a6.e74_bounds_hold(c, lower="corrected").holds
     assert not a6.e74_bounds_hold(c, lower="none").holds
+
+
+def test_mutation_76_with_eps_squared():
+    p = OLSProblem.from_diagonal([1.0, 2.0], [0.6, 0.8])
+    x = {"a0": 1.0, "w0": np.array([1.0, 0.0]), "eps_a": 1.0}
+    assert a6.norm_growth_constant(p, x).holds
+    wrong = a6.norm_growth_constant(p, x, power=2.0)
+    assert wrong.measured["converged"] and not wrong.holds
