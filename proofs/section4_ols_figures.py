@@ -97,12 +97,14 @@ def verdict_fig1(panels: list[dict[str, Any]], mp: dict[str, Any]) -> tuple[str,
     ok_col = all(colours.values())
     verdict = ("verified" if ok_mp else "inconclusive") if (ok_rate and ok_col) else "refuted"
     missing = [c for c, v in colours.items() if not v]
-    bad = [s for s in mp["samples"] if not s["agree"]]
+    bad = [s for s in mp["samples"] if s["agree"] is False]
+    unresolved = sum(s["agree"] is None for s in mp["samples"])
     ev = (f"GD(opt) rate = (k-1)/(k+1) in {sum(r[0] for r in rates)}/{len(rates)} panels; "
           f"colours present: {sum(colours.values())}/4"
           + (f" (missing {', '.join(missing)})" if missing else "")
-          + f"; 50-digit re-runs give the same colour in {mp['n'] - len(bad)}/{mp['n']} sampled "
-          "untrusted cells"
+          + f"; high-precision re-runs (50-400 digits) give the same colour in "
+          f"{mp['n'] - len(bad) - unresolved}/{mp['n']} sampled untrusted cells"
+          + (f" ({unresolved} unresolved)" if unresolved else "")
           + (f" (differs at eps={bad[0]['eps']:.3g}, eps_a={bad[0]['eps_a']:.3g}, "
              f"a0={bad[0]['a0']:g}: eps^ {bad[0]['float64_eff_step']:.3g} vs "
              f"{bad[0]['mp_eff_step']:.3g})" if bad else ""))
@@ -122,7 +124,8 @@ def check_f1(ctx: CheckContext) -> MethodResult:
     for p in use:
         for smp in f1.mp_confirm(p["data"], n_mp, rng)["samples"]:
             samples.append({"kappa": p["analysis"]["kappa"], **smp})
-    mp = {"samples": samples, "n": len(samples), "all_agree": all(s["agree"] for s in samples)}
+    mp = {"samples": samples, "n": len(samples),
+          "all_agree": all(s["agree"] is True for s in samples)}
     verdict, ev, det = verdict_fig1(panels, mp)
     return MethodResult(verdict, "experiment", ev, details={
         "grid": _grid_text(ctx.profile, ctx.seed), "mp_confirmation": mp, **det,

@@ -50,7 +50,7 @@ def register(sub) -> None:
     p.add_argument("--u", metavar="FILE", dest="u_file",
                    help="Fig. 1: read u (100 numbers: .npy, JSON list or text) instead of drawing it")
     p.add_argument("--mp-samples", type=_nonneg_int, metavar="N",
-                   help="Fig. 1: cells per panel re-run with the mpmath engine (4; quick 1)")
+                   help="Fig. 1: cells per panel re-run with the mpmath engine (2; quick 1)")
     p.add_argument("--prefix", default="", help="prefix of every file name (e.g. ols_)")
     p.add_argument("--no-npz", action="store_true", help="do not write the .npz data files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")

@@ -67,8 +67,8 @@ class Fig1Settings:
     d: int = PAPER_D
     seed: int = 0
     u: np.ndarray | None = None  # explicit u (--u FILE); otherwise drawn from the seed
-    mp_samples: int = 4  # cells per panel confirmed with the mpmath engine
-    mp_dps: int = 50
+    mp_samples: int = 2  # cells per panel confirmed with the mpmath engine
+    mp_dps: tuple[int, ...] = (50, 100, 200, 400)  # escalating precisions (see mp_confirm)
 
     @classmethod
     def quick(cls, **kw: Any) -> Fig1Settings:
@@ -438,25 +438,62 @@ def _colour(data: dict[str, Any], diverged: bool, eff: float, loss: float) -> st
     return f"{'near' if near else 'far'}&{'better' if better else 'worse'}"
 
 
+MP_LADDER = (50, 100, 200, 400)
+#: two successive precisions must agree to this many significant digits in eps^ and the loss
+MP_STABLE_DIGITS = 8
+
+
+def mp_reference(data: dict[str, Any], i: int, j: int, k: int,
+                 ladder: tuple[int, ...] = MP_LADDER) -> dict[str, Any]:
+    """High-precision value of one cell: ``run_mp`` at 50, 100, 200, 400 digits until two
+    successive precisions agree to 8 significant digits in eps^ and in the loss.
+
+    Why a ladder and not a fixed 50 digits: in some cells (kappa = 10, eps = 3.2e12, a0 = 1e-8)
+    the orbit loses more than 50 digits -- 50 and 100 digits give eps^ = 0.213 and 0.187, while
+    200 and 400 digits agree with float64's 0.3406 to 15 digits.  A fixed precision could
+    therefore "refute" a correct float64 cell.  ``resolved`` is False when no two precisions
+    agreed (the cell is then reported, not judged)."""
+    from ..dynamics.mp import run_mp
+
+    prev = None
+    for dps in ladder:
+        r = run_mp(H_diag=[float(x) for x in data["h"]], u=[float(x) for x in data["u"]],
+                   w0=[float(x) for x in data["w0"]], eps=float(data["eps"][j]),
+                   eps_a=float(data["eps_a"][i]), a0=float(data["a0"][k]), method="bngd",
+                   steps=int(data["steps"]), precision=dps)
+        cur = {"dps": dps, "status": r.status,
+               "loss": float(r.loss) if r.loss is not None else float("nan"),
+               "eff_step": float(r.eff_step) if r.eff_step is not None else float("nan")}
+        if prev is not None and prev["status"] == cur["status"] and all(
+            abs(prev[q] - cur[q]) <= 10.0 ** -MP_STABLE_DIGITS * max(abs(cur[q]), 1e-300)
+            or (q == "loss" and max(prev[q], cur[q]) <= float(data["loss_floor"]))
+            for q in ("loss", "eff_step")
+        ):
+            return {**cur, "resolved": True}
+        prev = cur
+    return {**prev, "resolved": False}
+
+
 def mp_confirm(
-    data: dict[str, Any], n: int, rng: np.random.Generator, dps: int = 50,
-    cells: np.ndarray | None = None,
+    data: dict[str, Any], n: int, rng: np.random.Generator,
+    dps: tuple[int, ...] = MP_LADDER, cells: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Re-run ``n`` sampled untrusted cells with the mpmath engine (``run_mp``, ``dps`` digits,
-    inputs taken exactly from the float64 ones) and compare.
+    """Re-run ``n`` sampled untrusted cells with the mpmath engine (:func:`mp_reference`, inputs
+    taken exactly from the float64 ones) and compare.
 
     A cell *agrees* when both engines give it the same Fig. 1 colour (diverged?, eps^ within
-    (0.8, 1/0.8) eps_opt?, loss below optimal GD's?) -- the figure's content.  The relative
+    (0.8, 1/0.8) eps_opt?, loss below optimal GD's?) -- the figure's content; ``agree`` is None
+    when the high-precision value itself did not settle (``mp_resolved`` False).  The relative
     differences of the loss and of eps^ are recorded too: at eps >= 1e12 float64 keeps the loss
-    to ~1e-15 but may lose several digits of eps^ (a number of order 1e-20..1e-30 formed from a
-    huge ``w``), which never moves such a cell across the band edges (orders of magnitude away).
+    to ~1e-15 but may lose several digits of eps^ when eps^ is tiny (1e-20..1e-30, formed from a
+    huge ``w``), far from the band edges.
     """
-    from ..dynamics.mp import run_mp
 
     if cells is None:
         pool = untrusted_cells(data)
         if n <= 0 or pool.size == 0:
-            return {"samples": [], "n": 0, "all_agree": True, "dps": dps, "disagree": 0}
+            return {"samples": [], "n": 0, "all_agree": True, "dps_ladder": list(dps),
+                    "disagree": 0, "unresolved": 0}
         # stratified: half of the sample among cells that reached the rounding floor (where
         # float64 keeps inflating ||w|| with rounding noise at huge eps), half among the others
         loss = np.asarray(data["loss_bn"])[tuple(pool.T)]
@@ -472,15 +509,12 @@ def mp_confirm(
     out = []
     for i, j, k in cells:
         eps, eps_a, a0 = float(data["eps"][j]), float(data["eps_a"][i]), float(data["a0"][k])
-        r = run_mp(H_diag=[float(x) for x in data["h"]], u=[float(x) for x in data["u"]],
-                   w0=[float(x) for x in data["w0"]], eps=eps, eps_a=eps_a, a0=a0,
-                   method="bngd", steps=int(data["steps"]), precision=dps)
-        mp_loss = float(r.loss) if r.loss is not None else float("nan")
-        mp_eff = float(r.eff_step) if r.eff_step is not None else float("nan")
+        ref = mp_reference(data, int(i), int(j), int(k), tuple(dps))
+        mp_loss, mp_eff = ref["loss"], ref["eff_step"]
+        m_div = ref["status"] == "diverged"
         f_loss = float(data["loss_bn"][i, j, k])
         f_eff = float(data["eff_step"][i, j, k])
         f_div = int(data["status"][i, j, k]) == 1
-        m_div = r.status == "diverged"
         rel_eff = abs(f_eff - mp_eff) / max(abs(mp_eff), 1e-300)
         rel_loss = abs(f_loss - mp_loss) / max(abs(mp_loss), 1e-300)
         c_f = _colour(data, f_div, f_eff, f_loss)
@@ -488,9 +522,12 @@ def mp_confirm(
         out.append({"cell": [int(i), int(j), int(k)], "eps_a": eps_a, "eps": eps, "a0": a0,
                     "float64_loss": f_loss, "mp_loss": mp_loss, "rel_diff_loss": rel_loss,
                     "float64_eff_step": f_eff, "mp_eff_step": mp_eff, "rel_diff_eff_step": rel_eff,
-                    "colour_float64": c_f, "colour_mp": c_m, "agree": c_f == c_m})
-    return {"samples": out, "n": len(out), "all_agree": all(s["agree"] for s in out), "dps": dps,
-            "disagree": sum(not s["agree"] for s in out),
+                    "colour_float64": c_f, "colour_mp": c_m, "mp_digits": ref["dps"],
+                    "mp_resolved": ref["resolved"],
+                    "agree": (c_f == c_m) if ref["resolved"] else None})
+    return {"samples": out, "n": len(out), "all_agree": all(s["agree"] is True for s in out),
+            "dps_ladder": list(dps), "disagree": sum(s["agree"] is False for s in out),
+            "unresolved": sum(s["agree"] is None for s in out),
             "max_rel_diff_loss": max((s["rel_diff_loss"] for s in out), default=0.0),
             "max_rel_diff_eff_step": max((s["rel_diff_eff_step"] for s in out), default=0.0),
             "criterion": "same Fig. 1 colour (diverged / near band / below optimal GD) in float64 "

@@ -270,7 +270,8 @@ def format_summary(result: dict[str, Any]) -> str:
             for p in s["panels"]:
                 mp = p["mp_confirmation"]
                 lines.append(f"  kappa={p['kappa']:g}: sweep {p['seconds']['sweep']:.1f} s, "
-                             f"mp check {mp['n']} cells agree={mp['all_agree']}")
+                             f"high-precision check of {mp['n']} cells: {mp['disagree']} differ, "
+                             f"{mp['unresolved']} unresolved")
                 for name, f in p["findings"].items():
                     lines.append(f"    [{'holds' if f['holds'] else 'FAILS'}] {name}: {f['evidence']}")
         else:

@@ -169,3 +169,18 @@ def test_load_u(tmp_path):
 def test_draw_u_seeded():
     np.testing.assert_array_equal(f1.draw_u(5), f1.draw_u(5))
     assert not np.array_equal(f1.draw_u(5), f1.draw_u(6))
+
+
+@pytest.mark.slow
+def test_mp_ladder_needs_more_than_50_digits():
+    """kappa = 10, eps_a = 1.99e-8, eps = 10^12.5, a0 = 1e-8 (seed 0, paper grid): 50 and 100
+    digits disagree with each other and with float64; 200 and 400 digits agree with float64's
+    eps^ = 0.34057... to 8+ digits -- the ladder settles there and float64 is confirmed."""
+    u = f1.draw_u(0)
+    s = f1.Fig1Settings(kappas=(10.0,), eps_a=f1.PAPER_EPS_A[8:9], eps=f1.PAPER_EPS[35:36],
+                        a0=np.array([1e-8]))
+    d = f1.compute_fig1(10.0, u, s)
+    ref = f1.mp_reference(d, 0, 0, 0)
+    assert ref["resolved"] and ref["dps"] >= 200
+    assert ref["eff_step"] == pytest.approx(float(d["eff_step"][0, 0, 0]), rel=1e-8)
+    assert not f1.mp_reference(d, 0, 0, 0, ladder=(50, 100))["resolved"]

@@ -26,6 +26,8 @@ def test_verdict_fig1_can_fail():
     assert s4.verdict_fig1([_panel(colours=False)], _mp())[0] == "refuted"
     v, ev, _ = s4.verdict_fig1([_panel()], _mp(agree=False))
     assert v == "inconclusive" and "differs at eps=1e+13" in ev
+    v, ev, _ = s4.verdict_fig1([_panel()], _mp(agree=None))
+    assert v == "inconclusive" and "1 unresolved" in ev
 
 
 def test_verdict_findings_existential_vs_general():
