@@ -130,25 +130,27 @@ def exact_perp_w0(p: OLSProblem, i: int = 0, j: int = 1) -> np.ndarray:
     return w
 
 
-def saddle_iff_holds(c: Configuration, *, perturb: float) -> Outcome:
+def saddle_iff_holds(c: Configuration, *, perturb: float, undecided_ok: bool = False
+                     ) -> Outcome:
     """``perturb = 0``: ``w0^T g = 0`` exactly -> decided 'saddle' (``w_k = w0`` for all k);
     ``perturb > 0``: ``w0 + perturb ||w0|| g/||g||`` (``w_k^T g != 0`` for all k by L-B.3) ->
-    decided 'minimiser'."""
+    decided 'minimiser'.  ``undecided_ok``: an undecided run is not a counterexample (the caller
+    counts such runs and reports them; they never make the check verified)."""
     p = c.problem
     w0 = exact_perp_w0(p)
     if perturb:
         w0 = w0 + perturb * np.linalg.norm(w0) * p.g / np.linalg.norm(p.g)
-    dec = decide(p, "mbngd", eps=c.eps, w0=w0, max_steps=40000)
+    dec = decide(p, "mbngd", eps=c.eps, w0=w0, max_steps=40000, chunk=10000)
     want = SADDLE if perturb == 0 else MINIMISER
     lab = str(dec.label.item())
-    return Outcome(lab == want,
+    return Outcome(lab == want or (lab == UNDECIDED and undecided_ok),
                    {"decision": lab, "w0_Tg": float(w0 @ p.g)})
 
 
 def perp_configs():
     """Diagonal problems (d >= 2, generic u, g_0 g_1 != 0) and ``eps lambda_max`` in [1e-1, 10]
     relative to ``||w0||^2``: the run stays decidable."""
-    return configurations(min_d=2, max_d=6, kappa_max=1e3, dense=False, degenerate_u=False,
+    return configurations(min_d=2, max_d=6, kappa_max=30.0, dense=False, degenerate_u=False,
                           eps=log_floats(1e-1, 1e1)).filter(
         lambda c: c.problem.g[0] != 0 and c.problem.g[1] != 0).map(
         lambda c: Configuration(c.problem, 1.0, exact_perp_w0(c.problem), 1.0,
@@ -167,12 +169,24 @@ def tb1_saddle_iff(ctx: CheckContext) -> MethodResult:
                        max_examples=ctx.n(20, 200), key_suffix="iff-exact")
     if a.verdict != "verified":
         return a
-    b = check_property("T-B.1", perp_configs(), lambda c: saddle_iff_holds(c, perturb=1e-6), ctx,
+    undecided = []
+
+    def near(c: Configuration) -> Outcome:
+        o = saddle_iff_holds(c, perturb=1e-6, undecided_ok=True)
+        if o.measured["decision"] == UNDECIDED:
+            undecided.append(c.to_json(method="mbngd"))
+        return o
+
+    b = check_property("T-B.1", perp_configs(), near, ctx,
                        statement="w0^T g = 1e-6 relative => decided minimiser",
                        tolerance="decision criteria of bnverify.convergence (tol 1e-8)",
                        max_examples=ctx.n(20, 200), key_suffix="iff-near")
     if b.verdict == "verified":
         b.evidence = a.evidence + "; " + b.evidence
+        if undecided:
+            b.verdict = "inconclusive"
+            b.evidence += f"; {len(undecided)} perturbed runs undecided (not counted)"
+            b.details["undecided_examples"] = undecided[:3]
     return b
 
 
