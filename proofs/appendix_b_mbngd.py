@@ -38,7 +38,7 @@ from bnverify.convergence import (
 from bnverify.dynamics.batched import step
 from bnverify.model import OLSProblem
 from bnverify.properties import Outcome, check_property, monte_carlo_result
-from bnverify.strategies import Configuration, configurations, log_floats
+from bnverify.strategies import Configuration, configurations, log_floats, problems
 from proofs.section3_convergence import t33_verdict
 
 # ----------------------------------------------------------------------------------------------
@@ -148,14 +148,17 @@ def saddle_iff_holds(c: Configuration, *, perturb: float, undecided_ok: bool = F
 
 
 def perp_configs():
-    """Diagonal problems (d >= 2, generic u, g_0 g_1 != 0) and ``eps lambda_max`` in [1e-1, 10]
-    relative to ``||w0||^2``: the run stays decidable."""
-    return configurations(min_d=2, max_d=6, kappa_max=30.0, dense=False, degenerate_u=False,
-                          eps=log_floats(1e-1, 1e1)).filter(
-        lambda c: c.problem.g[0] != 0 and c.problem.g[1] != 0).map(
-        lambda c: Configuration(c.problem, 1.0, exact_perp_w0(c.problem), 1.0,
-                                c.eps * float(exact_perp_w0(c.problem) @ exact_perp_w0(
-                                    c.problem)) / c.problem.lambda_max, "perp-g"))
+    """Diagonal problems (d >= 2, generic u, ``kappa <= 30``) with ``w0`` exactly orthogonal to
+    ``g`` and ``eps lambda_max / ||w0||^2`` in [1e-1, 10]: the runs stay decidable."""
+    def build(p: OLSProblem, t: float) -> Configuration:
+        w0 = exact_perp_w0(p)
+        return Configuration(p, 1.0, w0, 1.0, t * float(w0 @ w0) / p.lambda_max, "perp-g")
+
+    return st.builds(build, problems(min_d=2, max_d=6, kappa_max=30.0, dense=False,
+                                     degenerate_u=False).filter(
+                                         lambda p: min(abs(p.g[0]), abs(p.g[1]))
+                                         >= 1e-3 * np.linalg.norm(p.g)),
+                     log_floats(1e-1, 1e1))
 
 
 @check("T-B.1", method="property-saddle-iff")
@@ -166,7 +169,7 @@ def tb1_saddle_iff(ctx: CheckContext) -> MethodResult:
     a = check_property("T-B.1", perp_configs(), lambda c: saddle_iff_holds(c, perturb=0.0), ctx,
                        statement="w0^T g = 0 exactly => decided saddle",
                        tolerance="decision criteria of bnverify.convergence (tol 1e-8)",
-                       max_examples=ctx.n(20, 200), key_suffix="iff-exact")
+                       max_examples=ctx.n(15, 200), key_suffix="iff-exact")
     if a.verdict != "verified":
         return a
     undecided = []
@@ -180,7 +183,7 @@ def tb1_saddle_iff(ctx: CheckContext) -> MethodResult:
     b = check_property("T-B.1", perp_configs(), near, ctx,
                        statement="w0^T g = 1e-6 relative => decided minimiser",
                        tolerance="decision criteria of bnverify.convergence (tol 1e-8)",
-                       max_examples=ctx.n(20, 200), key_suffix="iff-near")
+                       max_examples=ctx.n(15, 200), key_suffix="iff-near")
     if b.verdict == "verified":
         b.evidence = a.evidence + "; " + b.evidence
         if undecided:
