@@ -154,6 +154,11 @@ def drive_recurrence_34(p: OLSProblem, w0: np.ndarray, eff_steps, steps: int) ->
     engine's MBNGD step (Eq. 81), whose effective step is ``eps t_k^2``: ``eps = eps^_k/t_k^2``."""
     w = np.array(w0, dtype=float)
     a = np.zeros(len(w))
+    with np.errstate(all="ignore"):  # hypothesis-violating variants overflow: a result
+        return _drive_34(p, w, a, eff_steps, steps)
+
+
+def _drive_34(p, w, a, eff_steps, steps):
     for k in range(steps):
         n2 = np.sum(w**2, axis=1)
         t = (w @ p.g) / np.einsum("bi,bi->b", w @ p.H, w)
@@ -464,10 +469,11 @@ def a14_run(s: dict, steps: int = A14_STEPS) -> tuple[np.ndarray, np.ndarray]:
     frac = np.random.default_rng(s["slack_seed"]).random(steps) * s["slack"]
     f = np.empty(steps + 1)
     f[0] = s["f0"]
-    for i in range(steps):
-        top = s["r"] * f[i] + h[i]
-        cut = frac[i] * top if s["positive"] else frac[i] * (2 * abs(top) + 1)
-        f[i + 1] = top - cut
+    with np.errstate(all="ignore"):  # the sign-free variant may overflow to -inf: a result
+        for i in range(steps):
+            top = s["r"] * f[i] + h[i]
+            cut = frac[i] * top if s["positive"] else frac[i] * (2 * abs(top) + 1)
+            f[i + 1] = top - cut
     return f, h
 
 
