@@ -73,6 +73,16 @@ class Dataset:
         info = dict(self.info, subset=f"first {n} of {len(self)}")
         return Dataset(self.name, self.x[:n], self.y[:n], self.source, info)
 
+    def downsample(self, k: int) -> Dataset:
+        """Average ``k x k`` blocks (rounded to uint8): a cheaper input for the quick checks."""
+        if k == 1:
+            return self
+        n, c, h, w = self.x.shape
+        h2, w2 = h // k, w // k
+        x = self.x[:, :, : h2 * k, : w2 * k].reshape(n, c, h2, k, w2, k).astype(np.float32)
+        x = np.rint(x.mean(axis=(3, 5))).astype(np.uint8)
+        return Dataset(self.name, x, self.y, self.source, dict(self.info, downsample=k))
+
     def as_float(self) -> tuple[np.ndarray, np.ndarray]:
         """Images scaled to [0, 1] (float32) and labels (int64)."""
         return self.x.astype(np.float32) / np.float32(255.0), self.y.astype(np.int64)
