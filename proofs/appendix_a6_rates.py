@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from bnverify.claims import CheckContext, Correction, MethodResult, check
@@ -204,8 +205,7 @@ def lemma_a12_configs(draw, a0_max: float = 100.0):
                             w0_kinds=("generic", "eigenvector"), degenerate_u=False,
                             a0=st.floats(0.01, a0_max)))
     y0 = float(c.w0 @ c.problem.g)
-    if y0 == 0:
-        y0 = 1.0
+    assume(abs(y0) > 1e-12 * np.linalg.norm(c.w0) * np.linalg.norm(c.problem.g))  # a0 y0 > 0
     w0 = c.w0 * np.sign(y0)
     frac = draw(st.floats(0.05, 0.99))
     eps = frac * float(eps0_lemma_a12(c.problem, c.a0, c.eps_a)) * float(w0 @ w0)
