@@ -32,8 +32,13 @@ def reference_panel() -> float:
     p = f1.fig1_problem(1000.0, u)
     h = np.diag(p.H)
     w0 = h * u / np.linalg.norm(h * u)
-    args = dict(eps=f1.PAPER_EPS[None, :, None], eps_a=f1.PAPER_EPS_A[:, None, None],
-                a0=f1.PAPER_A0[None, None, :], w0=w0, steps=2000)
+    args = dict(
+        eps=f1.PAPER_EPS[None, :, None],
+        eps_a=f1.PAPER_EPS_A[:, None, None],
+        a0=f1.PAPER_A0[None, None, :],
+        w0=w0,
+        steps=2000,
+    )
     run(p, "bngd", **{**args, "steps": 2})  # compile / load the cached kernel
     t0 = time.perf_counter()
     run(p, "bngd", **args)
@@ -57,7 +62,9 @@ def main() -> None:
             make_figure(fig, d, quick=args.quick, progress=False)
             wall, cpu = time.perf_counter() - w0, time.process_time() - c0
             total[fig] = wall
-            print(f"Fig. {fig}: wall {wall:7.2f} s  cpu {cpu:7.2f} s  = {wall / ref:6.1f} x reference")
+            print(
+                f"Fig. {fig}: wall {wall:7.2f} s  cpu {cpu:7.2f} s  = {wall / ref:6.1f} x reference"
+            )
     if not args.quick:
         f1_t = total.get("1")
         rest = sum(v for k, v in total.items() if k in "5678")

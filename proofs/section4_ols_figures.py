@@ -46,13 +46,17 @@ def fig1_panels(profile: str, seed: int) -> tuple[dict[str, Any], ...]:
 
 def _grid_text(profile: str, seed: int) -> str:
     s = f1.Fig1Settings() if profile == "thorough" else f1.Fig1Settings.quick()
-    return (f"{profile} grid: eps_a {len(s.eps_a)} x eps {len(s.eps)} x a0 {len(s.a0)}, "
-            f"d={s.d}, {s.steps} steps, kappa in {list(s.kappas)}, u from default_rng([{seed}, 1])")
+    return (
+        f"{profile} grid: eps_a {len(s.eps_a)} x eps {len(s.eps)} x a0 {len(s.a0)}, "
+        f"d={s.d}, {s.steps} steps, kappa in {list(s.kappas)}, u from default_rng([{seed}, 1])"
+    )
 
 
 def _slim(an: dict[str, Any]) -> dict[str, Any]:
     """The analysis without the large per-row arrays (kept small for the report)."""
-    return {k: v for k, v in an.items() if k not in ("band_width_decades", "band_longest_run_cells")}
+    return {
+        k: v for k, v in an.items() if k not in ("band_width_decades", "band_longest_run_cells")
+    }
 
 
 @lru_cache(maxsize=4)
@@ -90,8 +94,10 @@ def verdict_fig1(panels: list[dict[str, Any]], mp: dict[str, Any]) -> tuple[str,
     hold but some sampled cell differs, the float64 figure is not fully trustworthy there and the
     verdict is inconclusive, naming the cell."""
     rates = [f1.finding_gd_rate(p["analysis"]) for p in panels]
-    colours = {c: any(p["analysis"]["colours_present"][c] for p in panels)
-               for c in panels[0]["analysis"]["colours_present"]}
+    colours = {
+        c: any(p["analysis"]["colours_present"][c] for p in panels)
+        for c in panels[0]["analysis"]["colours_present"]
+    }
     ok_rate = all(r[0] for r in rates)
     ok_mp = bool(mp["all_agree"])
     ok_col = all(colours.values())
@@ -99,21 +105,30 @@ def verdict_fig1(panels: list[dict[str, Any]], mp: dict[str, Any]) -> tuple[str,
     missing = [c for c, v in colours.items() if not v]
     bad = [s for s in mp["samples"] if s["agree"] is False]
     unresolved = sum(s["agree"] is None for s in mp["samples"])
-    ev = (f"GD(opt) rate = (k-1)/(k+1) in {sum(r[0] for r in rates)}/{len(rates)} panels; "
-          f"colours present: {sum(colours.values())}/4"
-          + (f" (missing {', '.join(missing)})" if missing else "")
-          + f"; high-precision re-runs (50-400 digits) give the same colour in "
-          f"{mp['n'] - len(bad) - unresolved}/{mp['n']} sampled untrusted cells"
-          + (f" ({unresolved} unresolved)" if unresolved else "")
-          + (f" (differs at eps={bad[0]['eps']:.3g}, eps_a={bad[0]['eps_a']:.3g}, "
-             f"a0={bad[0]['a0']:g}: eps^ {bad[0]['float64_eff_step']:.3g} vs "
-             f"{bad[0]['mp_eff_step']:.3g})" if bad else ""))
+    ev = (
+        f"GD(opt) rate = (k-1)/(k+1) in {sum(r[0] for r in rates)}/{len(rates)} panels; "
+        f"colours present: {sum(colours.values())}/4"
+        + (f" (missing {', '.join(missing)})" if missing else "")
+        + f"; high-precision re-runs (50-400 digits) give the same colour in "
+        f"{mp['n'] - len(bad) - unresolved}/{mp['n']} sampled untrusted cells"
+        + (f" ({unresolved} unresolved)" if unresolved else "")
+        + (
+            f" (differs at eps={bad[0]['eps']:.3g}, eps_a={bad[0]['eps_a']:.3g}, "
+            f"a0={bad[0]['a0']:g}: eps^ {bad[0]['float64_eff_step']:.3g} vs "
+            f"{bad[0]['mp_eff_step']:.3g})"
+            if bad
+            else ""
+        )
+    )
     return verdict, ev, {"gd_rate": [r[1] for r in rates], "colours": colours}
 
 
-@check("F1", method="experiment",
-       reading="Fig. 1 reproduced from the caption's setting; u drawn from the seed; the kappa "
-       "values of the paper's panels are not printed, so kappa = 10, 100, 1000, 1e4 are run.")
+@check(
+    "F1",
+    method="experiment",
+    reading="Fig. 1 reproduced from the caption's setting; u drawn from the seed; the kappa "
+    "values of the paper's panels are not printed, so kappa = 10, 100, 1000, 1e4 are run.",
+)
 def check_f1(ctx: CheckContext) -> MethodResult:
     """Fig. 1 (Sec. 4.1; claim F1): the sweep runs as printed and its ingredients are sound."""
     panels = list(fig1_panels(ctx.profile, ctx.seed))
@@ -124,15 +139,41 @@ def check_f1(ctx: CheckContext) -> MethodResult:
     for p in use:
         for smp in f1.mp_confirm(p["data"], n_mp, rng)["samples"]:
             samples.append({"kappa": p["analysis"]["kappa"], **smp})
-    mp = {"samples": samples, "n": len(samples),
-          "all_agree": all(s["agree"] is True for s in samples)}
+    mp = {
+        "samples": samples,
+        "n": len(samples),
+        "all_agree": all(s["agree"] is True for s in samples),
+    }
     verdict, ev, det = verdict_fig1(panels, mp)
-    return MethodResult(verdict, "experiment", ev, details={
-        "grid": _grid_text(ctx.profile, ctx.seed), "mp_confirmation": mp, **det,
-        "diverged_cells": {p["analysis"]["kappa"]: p["analysis"]["diverged_cells"] for p in panels},
-        "panels": [{k: _slim(p["analysis"])[k] for k in (
-            "kappa", "kappa_star", "eps_opt", "loss_gd_opt", "gd_at_rounding_floor",
-            "fraction_near", "fraction_better", "fraction_near_and_better")} for p in panels]})
+    return MethodResult(
+        verdict,
+        "experiment",
+        ev,
+        details={
+            "grid": _grid_text(ctx.profile, ctx.seed),
+            "mp_confirmation": mp,
+            **det,
+            "diverged_cells": {
+                p["analysis"]["kappa"]: p["analysis"]["diverged_cells"] for p in panels
+            },
+            "panels": [
+                {
+                    k: _slim(p["analysis"])[k]
+                    for k in (
+                        "kappa",
+                        "kappa_star",
+                        "eps_opt",
+                        "loss_gd_opt",
+                        "gd_at_rounding_floor",
+                        "fraction_near",
+                        "fraction_better",
+                        "fraction_near_and_better",
+                    )
+                }
+                for p in panels
+            ],
+        },
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -141,7 +182,9 @@ def check_f1(ctx: CheckContext) -> MethodResult:
 
 
 def verdict_findings(
-    results: list[tuple[bool, str]], kappas: list[float], existential: bool,
+    results: list[tuple[bool, str]],
+    kappas: list[float],
+    existential: bool,
 ) -> tuple[str, str]:
     """Verdict over the panels: an existential finding ("can ... in some configurations") holds
     when one panel shows it; a general one when every panel does.  A partial result says exactly
@@ -149,8 +192,9 @@ def verdict_findings(
     holds = [k for k, (ok, _) in zip(kappas, results, strict=False) if ok]
     fails = [k for k, (ok, _) in zip(kappas, results, strict=False) if not ok]
     ok = bool(holds) if existential else not fails
-    head = (f"holds at kappa={', '.join(f'{k:g}' for k in holds) or 'none'}"
-            + (f"; fails at kappa={', '.join(f'{k:g}' for k in fails)}" if fails else ""))
+    head = f"holds at kappa={', '.join(f'{k:g}' for k in holds) or 'none'}" + (
+        f"; fails at kappa={', '.join(f'{k:g}' for k in fails)}" if fails else ""
+    )
     worst = next((e for o, e in results if not o), results[-1][1])
     best = next((e for o, e in results if o), results[-1][1])
     return ("verified" if ok else "refuted"), f"{head}. e.g. {best if ok else worst}"
@@ -162,15 +206,27 @@ def _findings_check(ctx: CheckContext, fn, existential: bool, method: str) -> Me
     res = [fn(a) for a in ans]
     kappas = [a["kappa"] for a in ans]
     verdict, ev = verdict_findings(res, kappas, existential)
-    return MethodResult(verdict, method, ev, details={
-        "grid": _grid_text(ctx.profile, ctx.seed),
-        "per_panel": [{"kappa": k, "holds": ok, "evidence": e} for k, (ok, e) in zip(kappas, res, strict=False)],
-        "existential": existential})
+    return MethodResult(
+        verdict,
+        method,
+        ev,
+        details={
+            "grid": _grid_text(ctx.profile, ctx.seed),
+            "per_panel": [
+                {"kappa": k, "holds": ok, "evidence": e}
+                for k, (ok, e) in zip(kappas, res, strict=False)
+            ],
+            "existential": existential,
+        },
+    )
 
 
-@check("F1.claims", method="experiment:beats-gd",
-       reading="'optimal BNGD can beat optimal GD in some configurations': some cell of some "
-       "panel has BNGD loss below optimal GD's after 2000 steps (GD not at the rounding floor).")
+@check(
+    "F1.claims",
+    method="experiment:beats-gd",
+    reading="'optimal BNGD can beat optimal GD in some configurations': some cell of some "
+    "panel has BNGD loss below optimal GD's after 2000 steps (GD not at the rounding floor).",
+)
 def check_f1_beats_gd(ctx: CheckContext) -> MethodResult:
     """Sec. 4.1: "the optimal convergence rate of BNGD can be better than GD in some
     configurations"; also records whether kappa* < kappa (the paper's explanation) predicts the
@@ -178,38 +234,57 @@ def check_f1_beats_gd(ctx: CheckContext) -> MethodResult:
     r = _findings_check(ctx, f1.finding_beats_gd, True, "experiment:beats-gd")
     ans = [p["analysis"] for p in fig1_panels(ctx.profile, ctx.seed)]
     r.details["kappa_star_explanation"] = [
-        {"kappa": a["kappa"], "kappa_star": a["kappa_star"],
-         "predicted_loss_ratio_from_kappa_star": a["kappa_star_predicted_loss_ratio"],
-         "observed_best_loss_ratio": a["best_loss_ratio_bn_over_gd"]} for a in ans]
+        {
+            "kappa": a["kappa"],
+            "kappa_star": a["kappa_star"],
+            "predicted_loss_ratio_from_kappa_star": a["kappa_star_predicted_loss_ratio"],
+            "observed_best_loss_ratio": a["best_loss_ratio_bn_over_gd"],
+        }
+        for a in ans
+    ]
     return r
 
 
-@check("F1.claims", method="experiment:widens",
-       reading="'BNGD greatly widens the range of near-optimal eps': median over (eps_a, a0) "
-       "rows of the band 0.8 eps_opt < eps^ < eps_opt/0.8 is >= 10x GD's band (0.19 decades), "
-       "in every panel.")
+@check(
+    "F1.claims",
+    method="experiment:widens",
+    reading="'BNGD greatly widens the range of near-optimal eps': median over (eps_a, a0) "
+    "rows of the band 0.8 eps_opt < eps^ < eps_opt/0.8 is >= 10x GD's band (0.19 decades), "
+    "in every panel.",
+)
 def check_f1_widens(ctx: CheckContext) -> MethodResult:
     """Sec. 4.1: "BNGD significantly extends the range of 'optimal' step sizes"."""
     r = _findings_check(ctx, f1.finding_widens, False, "experiment:widens")
     ans = [p["analysis"] for p in fig1_panels(ctx.profile, ctx.seed)]
     r.details["median_band_by_a0"] = {a["kappa"]: a["median_band_width_by_a0"] for a in ans}
     r.details["what_holds"] = {
-        a["kappa"]: [a0 for a0, w in a["median_band_width_by_a0"].items()
-                     if w >= f1.WIDEN_FACTOR * f1.GD_BAND_DECADES] for a in ans}
+        a["kappa"]: [
+            a0
+            for a0, w in a["median_band_width_by_a0"].items()
+            if w >= f1.WIDEN_FACTOR * f1.GD_BAND_DECADES
+        ]
+        for a in ans
+    }
     return r
 
 
-@check("F1.claims", method="experiment:a0",
-       reading="'that range shrinks as a0 grows': the mean band width over eps_a rows decreases "
-       "strictly from a0 = 1e-8 to a0 = 10, in every panel.")
+@check(
+    "F1.claims",
+    method="experiment:a0",
+    reading="'that range shrinks as a0 grows': the mean band width over eps_a rows decreases "
+    "strictly from a0 = 1e-8 to a0 = 10, in every panel.",
+)
 def check_f1_a0(ctx: CheckContext) -> MethodResult:
     """Sec. 4.1: "the size of this region is inversely dependent on the initial condition a0"."""
     return _findings_check(ctx, f1.finding_band_vs_a0, False, "experiment:a0")
 
 
-@check("F1.claims", method="experiment:eps_a",
-       reading="'small eps_a weakens BN': the G-mean BNGD loss over rows with eps_a*steps <= 0.4 "
-       "exceeds that over rows with eps_a >= 0.0199, in every panel.")
+@check(
+    "F1.claims",
+    method="experiment:eps_a",
+    reading="'small eps_a weakens BN': the G-mean BNGD loss over rows with eps_a*steps <= 0.4 "
+    "exceeds that over rows with eps_a >= 0.0199, in every panel.",
+)
 def check_f1_eps_a(ctx: CheckContext) -> MethodResult:
     """Sec. 4.1: "small eps_a will weaken the performance of BN"."""
     return _findings_check(ctx, f1.finding_small_eps_a, False, "experiment:eps_a")
@@ -222,18 +297,25 @@ def check_f1_eps_a(ctx: CheckContext) -> MethodResult:
 
 def _sweep_details(res: dict[str, Any], profile: str, seed: int) -> dict[str, Any]:
     summ = {k: v for k, v in res["summary"].items()}
-    return {"grid": f"{profile}: {res['settings']}", "seed": seed,
-            "tests_rng": f"default_rng([{seed}, 5])", "summary": summ}
+    return {
+        "grid": f"{profile}: {res['settings']}",
+        "seed": seed,
+        "tests_rng": f"default_rng([{seed}, 5])",
+        "summary": summ,
+    }
 
 
 def verdict_from(ok: bool) -> str:
     return "verified" if ok else "refuted"
 
 
-@check("F5", method="experiment",
-       reading="'optimal MBNGD rate visibly better than GD' read as the per-step rate over the "
-       "second half of the run (the paper ascribes it to kappa* < kappa): best over eps >= 1.25x "
-       "GD(opt)'s exponent.")
+@check(
+    "F5",
+    method="experiment",
+    reading="'optimal MBNGD rate visibly better than GD' read as the per-step rate over the "
+    "second half of the run (the paper ascribes it to kappa* < kappa): best over eps >= 1.25x "
+    "GD(opt)'s exponent.",
+)
 def check_f5_rate(ctx: CheckContext) -> MethodResult:
     """App. B.2, Fig. 5 (claim F5): MBNGD (Eq. 81) at its best eps converges observably faster
     than GD at eps_opt (d = 5, H = diag(logspace(0, log10 2000, 5)))."""
@@ -245,38 +327,56 @@ def check_f5_rate(ctx: CheckContext) -> MethodResult:
     return MethodResult(verdict_from(ok), "experiment", ev, details=d)
 
 
-@check("F5", method="experiment:g-mean",
-       reading="'the G-mean is more reliable than the A-mean (converges quickly as tests are "
-       "added)': smaller bootstrap s.e. of ln G-mean than of ln A-mean at a majority of eps.")
+@check(
+    "F5",
+    method="experiment:g-mean",
+    reading="'the G-mean is more reliable than the A-mean (converges quickly as tests are "
+    "added)': smaller bootstrap s.e. of ln G-mean than of ln A-mean at a majority of eps.",
+)
 def check_f5_gmean(ctx: CheckContext) -> MethodResult:
     """App. B.2, Fig. 5 (claim F5): geometric versus arithmetic mean over the random tests."""
     res = sweep56("5", ctx.profile, ctx.seed)
     ok, ev = mb.finding_gmean_reliable(res["summary"])
-    return MethodResult(verdict_from(ok), "experiment:g-mean", ev,
-                        details=_sweep_details(res, ctx.profile, ctx.seed))
+    return MethodResult(
+        verdict_from(ok),
+        "experiment:g-mean",
+        ev,
+        details=_sweep_details(res, ctx.profile, ctx.seed),
+    )
 
 
-@check("F6", method="experiment",
-       reading="'not noticeably better than GD(opt)' read as the per-step rate over the second "
-       "half of the run: best over eps < 1.25x GD(opt)'s exponent.")
+@check(
+    "F6",
+    method="experiment",
+    reading="'not noticeably better than GD(opt)' read as the per-step rate over the second "
+    "half of the run: best over eps < 1.25x GD(opt)'s exponent.",
+)
 def check_f6_rate(ctx: CheckContext) -> MethodResult:
     """App. B.2, Fig. 6 (claim F6): at d = 100, H = diag(linspace(1, 2000, 100)) the optimal
     MBNGD rate is not noticeably better than GD's at eps_opt."""
     res = sweep56("6", ctx.profile, ctx.seed)
     ok, ev = mb.finding_not_noticeably_better(res["summary"])
-    return MethodResult(verdict_from(ok), "experiment", ev,
-                        details=_sweep_details(res, ctx.profile, ctx.seed))
+    return MethodResult(
+        verdict_from(ok), "experiment", ev, details=_sweep_details(res, ctx.profile, ctx.seed)
+    )
 
 
-@check("F6", method="experiment:figure-level",
-       reading="the same statement about what Fig. 6 plots: the best G-mean loss after 5000 "
-       "steps, as an exponent of the loss reduction, < 1.25x GD(opt)'s.")
+@check(
+    "F6",
+    method="experiment:figure-level",
+    reading="the same statement about what Fig. 6 plots: the best G-mean loss after 5000 "
+    "steps, as an exponent of the loss reduction, < 1.25x GD(opt)'s.",
+)
 def check_f6_figure(ctx: CheckContext) -> MethodResult:
     """App. B.2, Fig. 6 (claim F6), figure-level reading: loss after the run, as plotted."""
     res = sweep56("6", ctx.profile, ctx.seed)
     better, ev = mb.finding_figure_level_better(res["summary"])
-    return MethodResult(verdict_from(not better), "experiment:figure-level", ev,
-                        details=_sweep_details(res, ctx.profile, ctx.seed))
+    return MethodResult(
+        verdict_from(not better),
+        "experiment:figure-level",
+        ev,
+        details=_sweep_details(res, ctx.profile, ctx.seed),
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -286,14 +386,21 @@ def check_f6_figure(ctx: CheckContext) -> MethodResult:
 
 def _interval_details(res: dict[str, Any], profile: str, seed: int, fn) -> dict[str, Any]:
     ok_late, ev_late = fn(res["x"], res["widths_late"])
-    return {"grid": f"{profile}: x={res['x'].tolist()}, {res['tests']} tests per point, eps "
-                    f"{len(res['eps'])} points in [{res['eps'][0]:.0e}, {res['eps'][-1]:.0e}], "
-                    f"steps {res['steps'].tolist()} (GD(opt) loss bound reduced 1e4x)",
-            "seed": seed, "widths_decades": res["widths"], "fit": mb.fit_trend(res["x"], res["widths"]),
-            "late_rate_reading": {"holds": ok_late, "evidence": ev_late,
-                                  "widths_decades": res["widths_late"]},
-            "best_exponent_ratio": res["best_exponent_ratio"],
-            "edges_log10_eps": [q["near_optimal_edges_log10_eps"] for q in res["per_point"]]}
+    return {
+        "grid": f"{profile}: x={res['x'].tolist()}, {res['tests']} tests per point, eps "
+        f"{len(res['eps'])} points in [{res['eps'][0]:.0e}, {res['eps'][-1]:.0e}], "
+        f"steps {res['steps'].tolist()} (GD(opt) loss bound reduced 1e4x)",
+        "seed": seed,
+        "widths_decades": res["widths"],
+        "fit": mb.fit_trend(res["x"], res["widths"]),
+        "late_rate_reading": {
+            "holds": ok_late,
+            "evidence": ev_late,
+            "widths_decades": res["widths_late"],
+        },
+        "best_exponent_ratio": res["best_exponent_ratio"],
+        "edges_log10_eps": [q["near_optimal_edges_log10_eps"] for q in res["per_point"]],
+    }
 
 
 def _edges_text(res: dict[str, Any]) -> str:
@@ -303,10 +410,13 @@ def _edges_text(res: dict[str, Any]) -> str:
     return f"; interval edges log10 eps: left [{lefts}], right [{rights}]"
 
 
-@check("F7", method="experiment",
-       reading="near-optimal eps: the MBNGD G-mean loss-reduction exponent is >= 0.8x GD(opt)'s "
-       "(App. B.2: 'almost same or better convergence rate than the best choice for GD'); "
-       "'larger d gives a larger interval': Kendall tau >= 0.6 and positive slope in log10 d.")
+@check(
+    "F7",
+    method="experiment",
+    reading="near-optimal eps: the MBNGD G-mean loss-reduction exponent is >= 0.8x GD(opt)'s "
+    "(App. B.2: 'almost same or better convergence rate than the best choice for GD'); "
+    "'larger d gives a larger interval': Kendall tau >= 0.6 and positive slope in log10 d.",
+)
 def check_f7(ctx: CheckContext) -> MethodResult:
     """App. B.2, Fig. 7 (claim F7): width of the near-optimal eps interval versus d,
     H = diag(linspace(1, 2000, d))."""
@@ -314,21 +424,29 @@ def check_f7(ctx: CheckContext) -> MethodResult:
     ok, ev = mb.finding_width_grows(res["x"], res["widths"])
     keep = res["x"] > 2  # d = 2: H* has one nonzero eigenvalue (kappa* = 1), a degenerate case
     fit_wo = mb.fit_trend(res["x"][keep], res["widths"][keep])
-    ev += (f"; without d=2: tau {fit_wo['kendall_tau']:+.2f}, slope {fit_wo['slope']:+.2f}"
-           + _edges_text(res))
+    ev += (
+        f"; without d=2: tau {fit_wo['kendall_tau']:+.2f}, slope {fit_wo['slope']:+.2f}"
+        + _edges_text(res)
+    )
     det = _interval_details(res, ctx.profile, ctx.seed, mb.finding_width_grows)
     det["fit_without_d2"] = fit_wo
     return MethodResult(verdict_from(ok), "experiment", ev, details=det)
 
 
-@check("F8", method="experiment",
-       reading="same near-optimal interval as F7; 'little effect of the condition number': all "
-       "widths within a factor 1.25 (the paper's 0.8 tolerance).")
+@check(
+    "F8",
+    method="experiment",
+    reading="same near-optimal interval as F7; 'little effect of the condition number': all "
+    "widths within a factor 1.25 (the paper's 0.8 tolerance).",
+)
 def check_f8(ctx: CheckContext) -> MethodResult:
     """App. B.2, Fig. 8 (claim F8): width of the near-optimal eps interval versus the condition
     number, H = diag(linspace(1, cond, 100))."""
     res = sweep78("8", ctx.profile, ctx.seed)
     ok, ev = mb.finding_cond_little_effect(res["x"], res["widths"])
-    return MethodResult(verdict_from(ok), "experiment", ev + _edges_text(res),
-                        details=_interval_details(res, ctx.profile, ctx.seed,
-                                                  mb.finding_cond_little_effect))
+    return MethodResult(
+        verdict_from(ok),
+        "experiment",
+        ev + _edges_text(res),
+        details=_interval_details(res, ctx.profile, ctx.seed, mb.finding_cond_little_effect),
+    )

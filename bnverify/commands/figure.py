@@ -45,12 +45,25 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output directory (created if missing)")
     p.add_argument("--quick", action="store_true", help="reduced grids (seconds; for tests/CI)")
     p.add_argument("--seed", type=_nonneg_int, default=0, help="seed of every random draw (0)")
-    p.add_argument("--kappa", type=_kappa, nargs="+", metavar="K",
-                   help="Fig. 1 condition numbers (default: 10 100 1000 10000)")
-    p.add_argument("--u", metavar="FILE", dest="u_file",
-                   help="Fig. 1: read u (100 numbers: .npy, JSON list or text) instead of drawing it")
-    p.add_argument("--mp-samples", type=_nonneg_int, metavar="N",
-                   help="Fig. 1: cells per panel re-run with the mpmath engine (2; quick 1)")
+    p.add_argument(
+        "--kappa",
+        type=_kappa,
+        nargs="+",
+        metavar="K",
+        help="Fig. 1 condition numbers (default: 10 100 1000 10000)",
+    )
+    p.add_argument(
+        "--u",
+        metavar="FILE",
+        dest="u_file",
+        help="Fig. 1: read u (100 numbers: .npy, JSON list or text) instead of drawing it",
+    )
+    p.add_argument(
+        "--mp-samples",
+        type=_nonneg_int,
+        metavar="N",
+        help="Fig. 1: cells per panel re-run with the mpmath engine (2; quick 1)",
+    )
     p.add_argument("--prefix", default="", help="prefix of every file name (e.g. ols_)")
     p.add_argument("--no-npz", action="store_true", help="do not write the .npz data files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -64,16 +77,29 @@ def cmd_figure(args) -> int:
 
     if "/" in args.prefix or "\\" in args.prefix:
         raise BNVerifyError(f"prefix: must not contain a path separator, got {args.prefix!r}")
-    command = "bnverify figure " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
-        if len(sys.argv) > 2 and sys.argv[1] == "figure" else ""
+    command = (
+        "bnverify figure " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+        if len(sys.argv) > 2 and sys.argv[1] == "figure"
+        else ""
+    )
     result = make_figure(
-        args.id, args.out, quick=args.quick, seed=args.seed, kappas=args.kappa,
-        u_file=args.u_file, progress=not args.no_progress, write_npz=not args.no_npz,
-        prefix=args.prefix, mp_samples=args.mp_samples, command=command,
+        args.id,
+        args.out,
+        quick=args.quick,
+        seed=args.seed,
+        kappas=args.kappa,
+        u_file=args.u_file,
+        progress=not args.no_progress,
+        write_npz=not args.no_npz,
+        prefix=args.prefix,
+        mp_samples=args.mp_samples,
+        command=command,
     )
     if args.json:
-        slim = {k: {kk: vv for kk, vv in v.items() if kk not in ("panels", "per_point")}
-                for k, v in result.items()}
+        slim = {
+            k: {kk: vv for kk, vv in v.items() if kk not in ("panels", "per_point")}
+            for k, v in result.items()
+        }
         json.dump(to_jsonable(slim), sys.stdout)
         sys.stdout.write("\n")
     else:

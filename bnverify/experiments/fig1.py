@@ -82,7 +82,11 @@ class Fig1Settings:
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["u"] = None if self.u is None else "given (--u FILE)"
-        out["eps_a"] = {"n": len(self.eps_a), "min": float(self.eps_a[0]), "max": float(self.eps_a[-1])}
+        out["eps_a"] = {
+            "n": len(self.eps_a),
+            "min": float(self.eps_a[0]),
+            "max": float(self.eps_a[-1]),
+        }
         out["eps"] = {"n": len(self.eps), "min": float(self.eps[0]), "max": float(self.eps[-1])}
         out["a0"] = [float(x) for x in self.a0]
         out["kappas"] = [float(k) for k in self.kappas]
@@ -145,7 +149,10 @@ def loss_floor(h: np.ndarray, u: np.ndarray) -> float:
 
 
 def compute_fig1(
-    kappa: float, u: np.ndarray, settings: Fig1Settings, progress: ProgressBar | None = None,
+    kappa: float,
+    u: np.ndarray,
+    settings: Fig1Settings,
+    progress: ProgressBar | None = None,
 ) -> dict[str, Any]:
     """One panel: the contract arrays plus ``gd_e_norm_H`` (``||u - w_k||_H`` of GD at
     ``eps_opt`` for k = 0..steps), ``kappa_star`` (Eq. 27), ``loss_floor``, ``diverged_step``,
@@ -164,8 +171,15 @@ def compute_fig1(
     status = np.zeros(shape, dtype=np.int8)
     div_step = np.empty(shape, dtype=np.int64)
     for j, a0 in enumerate(s.a0):
-        r = run(problem, "bngd", eps=s.eps[None, :], eps_a=s.eps_a[:, None], a0=float(a0), w0=w0,
-                steps=s.steps)
+        r = run(
+            problem,
+            "bngd",
+            eps=s.eps[None, :],
+            eps_a=s.eps_a[:, None],
+            a0=float(a0),
+            w0=w0,
+            steps=s.steps,
+        )
         bad = r.status == DIVERGED
         loss[..., j] = np.where(bad, np.nan, r.loss)
         eff[..., j] = r.eff_step
@@ -175,8 +189,16 @@ def compute_fig1(
             progress.update()
     curve_eps = np.array([problem.eps_opt, 1.0, 1e8])
     stride = max(s.steps // 200, 1)
-    cr = run(problem, "bngd", eps=curve_eps, eps_a=1.0, a0=1.0, w0=w0, steps=s.steps,
-             history_stride=stride)
+    cr = run(
+        problem,
+        "bngd",
+        eps=curve_eps,
+        eps_a=1.0,
+        a0=1.0,
+        w0=w0,
+        steps=s.steps,
+        history_stride=stride,
+    )
     return {
         "h": h,
         "u": np.asarray(u, dtype=float),
@@ -247,8 +269,14 @@ def gd_rate(data: dict[str, Any]) -> dict[str, float]:
     start_c = idx[e <= 1e-2 * e[0]]
     k1 = int(start_c[0]) if start_c.size else e.size // 2
     above = idx[(e > noise) & (idx > k1)]
-    out = {"rho_closed_form": rho, "rho_second_mode": rho2, "rho_measured": float("nan"),
-           "k1": k1, "k2": k1, "relative_error": float("nan")}
+    out = {
+        "rho_closed_form": rho,
+        "rho_second_mode": rho2,
+        "rho_measured": float("nan"),
+        "k1": k1,
+        "k2": k1,
+        "relative_error": float("nan"),
+    }
     if above.size == 0 or above[-1] - k1 < 10:
         return out
     k2 = int(above[-1])
@@ -271,8 +299,9 @@ def analyse_fig1(data: dict[str, Any]) -> dict[str, Any]:
     steps = int(data["steps"])
     log_eps = np.log10(eps)
     n_ea, _, n_a0 = near.shape
-    width = np.array([[decades_where(log_eps, near[i, :, j]) for j in range(n_a0)]
-                      for i in range(n_ea)])
+    width = np.array(
+        [[decades_where(log_eps, near[i, :, j]) for j in range(n_a0)] for i in range(n_ea)]
+    )
     run_len = np.array([[longest_run(near[i, :, j]) for j in range(n_a0)] for i in range(n_ea)])
     spacing = float(log_eps[1] - log_eps[0]) if log_eps.size > 1 else float("nan")
     order = np.argsort(a0)  # ascending a0
@@ -298,14 +327,20 @@ def analyse_fig1(data: dict[str, Any]) -> dict[str, Any]:
     # Sec. 4.1 ascribes the acceleration to kappa* < kappa: the asymptotic loss ratio that
     # explains is (rho*_opt / rho_opt)^(2 steps), rho_opt = (k-1)/(k+1) (Eq. 5, S3.acceleration)
     with np.errstate(all="ignore"):
-        predicted = float(np.exp(2 * steps * (np.log((ks - 1) / (ks + 1))
-                                              - np.log((kap - 1) / (kap + 1)))))
+        predicted = float(
+            np.exp(2 * steps * (np.log((ks - 1) / (ks + 1)) - np.log((kap - 1) / (kap + 1))))
+        )
     return {
         "kappa": kap,
         "kappa_star": ks,
         "kappa_star_predicted_loss_ratio": predicted,
-        "grid": {"n_eps_a": int(n_ea), "n_eps": int(eps.size), "a0": a0.tolist(),
-                 "eps_spacing_decades": spacing, "steps": steps},
+        "grid": {
+            "n_eps_a": int(n_ea),
+            "n_eps": int(eps.size),
+            "a0": a0.tolist(),
+            "eps_spacing_decades": spacing,
+            "steps": steps,
+        },
         "eps_opt": float(data["eps_opt"]),
         "loss_gd_opt": gd_loss,
         "loss_floor": floor,
@@ -318,8 +353,10 @@ def analyse_fig1(data: dict[str, Any]) -> dict[str, Any]:
         "fraction_near_and_better": float((near & better).mean()),
         "fraction_tie_at_floor": float(cat["tie"].mean()),
         "colours_present": {
-            "near&better": bool((near & better).any()), "near&worse": bool((near & ~better & ~div).any()),
-            "far&better": bool((~near & better).any()), "far&worse": bool((~near & ~better & ~div).any()),
+            "near&better": bool((near & better).any()),
+            "near&worse": bool((near & ~better & ~div).any()),
+            "far&better": bool((~near & better).any()),
+            "far&worse": bool((~near & ~better & ~div).any()),
         },
         "fraction_near_by_a0": {float(a0[j]): float(near[..., j].mean()) for j in order},
         "fraction_better_by_a0": {float(a0[j]): float(better[..., j].mean()) for j in order},
@@ -333,13 +370,15 @@ def analyse_fig1(data: dict[str, Any]) -> dict[str, Any]:
         "mean_band_width_by_a0": mean_width_by_a0,
         "fraction_rows_monotone_in_a0": float(row_monotone.mean()),
         "small_eps_a": {
-            "rows": int(small.sum()), "threshold": SMALL_EPS_A_PRODUCT / steps,
+            "rows": int(small.sum()),
+            "threshold": SMALL_EPS_A_PRODUCT / steps,
             "gmean_loss": gm(loss[small]) if small.any() else float("nan"),
             "fraction_better": float(better[small].mean()) if small.any() else float("nan"),
             "fraction_near": float(near[small].mean()) if small.any() else float("nan"),
         },
         "large_eps_a": {
-            "rows": int(large.sum()), "threshold": LARGE_EPS_A,
+            "rows": int(large.sum()),
+            "threshold": LARGE_EPS_A,
             "gmean_loss": gm(loss[large]) if large.any() else float("nan"),
             "fraction_better": float(better[large].mean()) if large.any() else float("nan"),
             "fraction_near": float(near[large].mean()) if large.any() else float("nan"),
@@ -351,48 +390,57 @@ def analyse_fig1(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def finding_beats_gd(an: dict[str, Any]) -> tuple[bool, str]:
-    """"The optimal convergence rate of BNGD can be better than GD in some configurations"
+    """ "The optimal convergence rate of BNGD can be better than GD in some configurations"
     (Sec. 4.1): some non-diverged cell has BNGD loss below optimal GD's, GD not at rounding."""
     k = an["kappa"]
     if an["gd_at_rounding_floor"]:
-        return False, (f"kappa={k:g}: optimal GD reached the rounding floor "
-                       f"({an['loss_gd_opt']:.2g}); no cell can beat it")
+        return False, (
+            f"kappa={k:g}: optimal GD reached the rounding floor "
+            f"({an['loss_gd_opt']:.2g}); no cell can beat it"
+        )
     f = an["fraction_better"]
-    return f > 0, (f"kappa={k:g}: BNGD < GD(opt) in {100 * f:.1f}% of cells, best loss ratio "
-                   f"{an['best_loss_ratio_bn_over_gd']:.2g} (kappa*={an['kappa_star']:.3g})")
+    return f > 0, (
+        f"kappa={k:g}: BNGD < GD(opt) in {100 * f:.1f}% of cells, best loss ratio "
+        f"{an['best_loss_ratio_bn_over_gd']:.2g} (kappa*={an['kappa_star']:.3g})"
+    )
 
 
 def finding_widens(an: dict[str, Any]) -> tuple[bool, str]:
-    """"BNGD significantly extends the range of 'optimal' step sizes" (Sec. 4.1): the median
+    """ "BNGD significantly extends the range of 'optimal' step sizes" (Sec. 4.1): the median
     over (eps_a, a0) rows of the near-optimal band is at least ``WIDEN_FACTOR`` times GD's own
     band (``log10(1/0.64)`` = 0.19 decades)."""
     med = an["median_band_width_decades"]
     ratio = med / an["gd_band_decades"]
     return ratio >= WIDEN_FACTOR, (
         f"kappa={an['kappa']:g}: median band {med:.2f} decades = {ratio:.1f}x GD's "
-        f"{an['gd_band_decades']:.2f} (need >= {WIDEN_FACTOR:g}x)")
+        f"{an['gd_band_decades']:.2f} (need >= {WIDEN_FACTOR:g}x)"
+    )
 
 
 def finding_band_vs_a0(an: dict[str, Any]) -> tuple[bool, str]:
-    """"The size of this region is inversely dependent on the initial condition a0" (Sec. 4.1):
+    """ "The size of this region is inversely dependent on the initial condition a0" (Sec. 4.1):
     the mean band width over eps_a rows decreases strictly as a0 grows."""
     m = an["mean_band_width_by_a0"]
     keys = sorted(m)
     vals = [m[k] for k in keys]
     ok = all(b < a for a, b in zip(vals, vals[1:], strict=False))
     txt = ", ".join(f"a0={k:g}:{v:.2f}" for k, v in zip(keys, vals, strict=False))
-    return ok, (f"kappa={an['kappa']:g}: mean band (decades) {txt}; rows monotone "
-                f"{100 * an['fraction_rows_monotone_in_a0']:.0f}%")
+    return ok, (
+        f"kappa={an['kappa']:g}: mean band (decades) {txt}; rows monotone "
+        f"{100 * an['fraction_rows_monotone_in_a0']:.0f}%"
+    )
 
 
 def finding_small_eps_a(an: dict[str, Any]) -> tuple[bool, str]:
-    """"Small eps_a will weaken the performance of BN" (Sec. 4.1): the G-mean BNGD loss over the
+    """ "Small eps_a will weaken the performance of BN" (Sec. 4.1): the G-mean BNGD loss over the
     rows with eps_a * steps <= 0.4 exceeds that over the rows with eps_a >= 0.0199."""
     s, l_ = an["small_eps_a"], an["large_eps_a"]
     ok = s["gmean_loss"] > l_["gmean_loss"]
-    return ok, (f"kappa={an['kappa']:g}: G-mean loss small eps_a {s['gmean_loss']:.2g} vs large "
-                f"{l_['gmean_loss']:.2g}; BN<GD cells {100 * s['fraction_better']:.0f}% vs "
-                f"{100 * l_['fraction_better']:.0f}%")
+    return ok, (
+        f"kappa={an['kappa']:g}: G-mean loss small eps_a {s['gmean_loss']:.2g} vs large "
+        f"{l_['gmean_loss']:.2g}; BN<GD cells {100 * s['fraction_better']:.0f}% vs "
+        f"{100 * l_['fraction_better']:.0f}%"
+    )
 
 
 def finding_gd_rate(an: dict[str, Any], slack: float = 1e-3) -> tuple[bool, str]:
@@ -407,9 +455,11 @@ def finding_gd_rate(an: dict[str, Any], slack: float = 1e-3) -> tuple[bool, str]
         return False, f"kappa={an['kappa']:g}: GD rate window too short to measure"
     s = slack * (1 - g["rho_closed_form"])
     ok = g["rho_second_mode"] - s <= g["rho_measured"] <= g["rho_closed_form"] + s
-    return ok, (f"kappa={an['kappa']:g}: GD rate {g['rho_measured']:.6f} vs (k-1)/(k+1) "
-                f"{g['rho_closed_form']:.6f} (|diff|/(1-rho)={g['relative_error']:.1e}, "
-                f"allowed down to rho_2={g['rho_second_mode']:.6f})")
+    return ok, (
+        f"kappa={an['kappa']:g}: GD rate {g['rho_measured']:.6f} vs (k-1)/(k+1) "
+        f"{g['rho_closed_form']:.6f} (|diff|/(1-rho)={g['relative_error']:.1e}, "
+        f"allowed down to rho_2={g['rho_second_mode']:.6f})"
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -443,8 +493,9 @@ MP_LADDER = (50, 100, 200, 400)
 MP_STABLE_DIGITS = 8
 
 
-def mp_reference(data: dict[str, Any], i: int, j: int, k: int,
-                 ladder: tuple[int, ...] = MP_LADDER) -> dict[str, Any]:
+def mp_reference(
+    data: dict[str, Any], i: int, j: int, k: int, ladder: tuple[int, ...] = MP_LADDER
+) -> dict[str, Any]:
     """High-precision value of one cell: ``run_mp`` at 50, 100, 200, 400 digits until two
     successive precisions agree to 8 significant digits in eps^ and in the loss.
 
@@ -457,17 +508,31 @@ def mp_reference(data: dict[str, Any], i: int, j: int, k: int,
 
     prev = None
     for dps in ladder:
-        r = run_mp(H_diag=[float(x) for x in data["h"]], u=[float(x) for x in data["u"]],
-                   w0=[float(x) for x in data["w0"]], eps=float(data["eps"][j]),
-                   eps_a=float(data["eps_a"][i]), a0=float(data["a0"][k]), method="bngd",
-                   steps=int(data["steps"]), precision=dps)
-        cur = {"dps": dps, "status": r.status,
-               "loss": float(r.loss) if r.loss is not None else float("nan"),
-               "eff_step": float(r.eff_step) if r.eff_step is not None else float("nan")}
-        if prev is not None and prev["status"] == cur["status"] and all(
-            abs(prev[q] - cur[q]) <= 10.0 ** -MP_STABLE_DIGITS * max(abs(cur[q]), 1e-300)
-            or (q == "loss" and max(prev[q], cur[q]) <= float(data["loss_floor"]))
-            for q in ("loss", "eff_step")
+        r = run_mp(
+            H_diag=[float(x) for x in data["h"]],
+            u=[float(x) for x in data["u"]],
+            w0=[float(x) for x in data["w0"]],
+            eps=float(data["eps"][j]),
+            eps_a=float(data["eps_a"][i]),
+            a0=float(data["a0"][k]),
+            method="bngd",
+            steps=int(data["steps"]),
+            precision=dps,
+        )
+        cur = {
+            "dps": dps,
+            "status": r.status,
+            "loss": float(r.loss) if r.loss is not None else float("nan"),
+            "eff_step": float(r.eff_step) if r.eff_step is not None else float("nan"),
+        }
+        if (
+            prev is not None
+            and prev["status"] == cur["status"]
+            and all(
+                abs(prev[q] - cur[q]) <= 10.0**-MP_STABLE_DIGITS * max(abs(cur[q]), 1e-300)
+                or (q == "loss" and max(prev[q], cur[q]) <= float(data["loss_floor"]))
+                for q in ("loss", "eff_step")
+            )
         ):
             return {**cur, "resolved": True}
         prev = cur
@@ -475,8 +540,11 @@ def mp_reference(data: dict[str, Any], i: int, j: int, k: int,
 
 
 def mp_confirm(
-    data: dict[str, Any], n: int, rng: np.random.Generator,
-    dps: tuple[int, ...] = MP_LADDER, cells: np.ndarray | None = None,
+    data: dict[str, Any],
+    n: int,
+    rng: np.random.Generator,
+    dps: tuple[int, ...] = MP_LADDER,
+    cells: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Re-run ``n`` sampled untrusted cells with the mpmath engine (:func:`mp_reference`, inputs
     taken exactly from the float64 ones) and compare.
@@ -492,8 +560,14 @@ def mp_confirm(
     if cells is None:
         pool = untrusted_cells(data)
         if n <= 0 or pool.size == 0:
-            return {"samples": [], "n": 0, "all_agree": True, "dps_ladder": list(dps),
-                    "disagree": 0, "unresolved": 0}
+            return {
+                "samples": [],
+                "n": 0,
+                "all_agree": True,
+                "dps_ladder": list(dps),
+                "disagree": 0,
+                "unresolved": 0,
+            }
         # stratified: half of the sample among cells that reached the rounding floor (where
         # float64 keeps inflating ||w|| with rounding noise at huge eps), half among the others
         loss = np.asarray(data["loss_bn"])[tuple(pool.T)]
@@ -503,8 +577,11 @@ def mp_confirm(
             sizes = ((n + 1) // 2, n // 2)
         else:
             sizes = (n, 0) if len(strata[0]) else (0, n)
-        picks = [st[rng.choice(len(st), size=min(m, len(st)), replace=False)]
-                 for st, m in zip(strata, sizes, strict=True) if m > 0]
+        picks = [
+            st[rng.choice(len(st), size=min(m, len(st)), replace=False)]
+            for st, m in zip(strata, sizes, strict=True)
+            if m > 0
+        ]
         cells = np.concatenate(picks)
     out = []
     for i, j, k in cells:
@@ -519,16 +596,34 @@ def mp_confirm(
         rel_loss = abs(f_loss - mp_loss) / max(abs(mp_loss), 1e-300)
         c_f = _colour(data, f_div, f_eff, f_loss)
         c_m = _colour(data, m_div, mp_eff, mp_loss)
-        out.append({"cell": [int(i), int(j), int(k)], "eps_a": eps_a, "eps": eps, "a0": a0,
-                    "float64_loss": f_loss, "mp_loss": mp_loss, "rel_diff_loss": rel_loss,
-                    "float64_eff_step": f_eff, "mp_eff_step": mp_eff, "rel_diff_eff_step": rel_eff,
-                    "colour_float64": c_f, "colour_mp": c_m, "mp_digits": ref["dps"],
-                    "mp_resolved": ref["resolved"],
-                    "agree": (c_f == c_m) if ref["resolved"] else None})
-    return {"samples": out, "n": len(out), "all_agree": all(s["agree"] is True for s in out),
-            "dps_ladder": list(dps), "disagree": sum(s["agree"] is False for s in out),
-            "unresolved": sum(s["agree"] is None for s in out),
-            "max_rel_diff_loss": max((s["rel_diff_loss"] for s in out), default=0.0),
-            "max_rel_diff_eff_step": max((s["rel_diff_eff_step"] for s in out), default=0.0),
-            "criterion": "same Fig. 1 colour (diverged / near band / below optimal GD) in float64 "
-                         "and at high precision; relative differences recorded"}
+        out.append(
+            {
+                "cell": [int(i), int(j), int(k)],
+                "eps_a": eps_a,
+                "eps": eps,
+                "a0": a0,
+                "float64_loss": f_loss,
+                "mp_loss": mp_loss,
+                "rel_diff_loss": rel_loss,
+                "float64_eff_step": f_eff,
+                "mp_eff_step": mp_eff,
+                "rel_diff_eff_step": rel_eff,
+                "colour_float64": c_f,
+                "colour_mp": c_m,
+                "mp_digits": ref["dps"],
+                "mp_resolved": ref["resolved"],
+                "agree": (c_f == c_m) if ref["resolved"] else None,
+            }
+        )
+    return {
+        "samples": out,
+        "n": len(out),
+        "all_agree": all(s["agree"] is True for s in out),
+        "dps_ladder": list(dps),
+        "disagree": sum(s["agree"] is False for s in out),
+        "unresolved": sum(s["agree"] is None for s in out),
+        "max_rel_diff_loss": max((s["rel_diff_loss"] for s in out), default=0.0),
+        "max_rel_diff_eff_step": max((s["rel_diff_eff_step"] for s in out), default=0.0),
+        "criterion": "same Fig. 1 colour (diverged / near band / below optimal GD) in float64 "
+        "and at high precision; relative differences recorded",
+    }

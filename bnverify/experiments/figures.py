@@ -26,8 +26,18 @@ from .common import provenance, write_json
 from .progress import ProgressBar
 
 FIGURE_IDS = ("1", "5", "6", "7", "8")
-ALIASES = {"fig1": "1", "f1": "1", "fig5": "5", "f5": "5", "fig6": "6", "f6": "6",
-           "fig7": "7", "f7": "7", "fig8": "8", "f8": "8"}
+ALIASES = {
+    "fig1": "1",
+    "f1": "1",
+    "fig5": "5",
+    "f5": "5",
+    "fig6": "6",
+    "f6": "6",
+    "fig7": "7",
+    "f7": "7",
+    "fig8": "8",
+    "f8": "8",
+}
 
 
 def normalise_id(fig_id: str) -> list[str]:
@@ -39,7 +49,8 @@ def normalise_id(fig_id: str) -> list[str]:
     if key not in FIGURE_IDS:
         raise BNVerifyError(
             f"figure: unknown figure ID {fig_id!r} (known: {', '.join(FIGURE_IDS)}, all; "
-            "Fig. 2-3 are the deep-learning experiments: see `bnverify nets`)")
+            "Fig. 2-3 are the deep-learning experiments: see `bnverify nets`)"
+        )
     return [key]
 
 
@@ -60,9 +71,18 @@ def _out_dir(out: str | Path) -> Path:
 
 
 def make_figure(
-    fig_id: str, out: str | Path, *, quick: bool = False, seed: int = 0,
-    kappas: list[float] | None = None, u_file: str | None = None, progress: bool = True,
-    write_npz: bool = True, prefix: str = "", mp_samples: int | None = None, command: str = "",
+    fig_id: str,
+    out: str | Path,
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    kappas: list[float] | None = None,
+    u_file: str | None = None,
+    progress: bool = True,
+    write_npz: bool = True,
+    prefix: str = "",
+    mp_samples: int | None = None,
+    command: str = "",
 ) -> dict[str, Any]:
     """Make one figure (or ``"all"``); returns ``{figure id: summary}``."""
     ids = normalise_id(fig_id)
@@ -79,8 +99,14 @@ def make_figure(
     outdir = _out_dir(out)
     result = {}
     for i in ids:
-        opts = dict(quick=quick, seed=seed, progress=progress, write_npz=write_npz,
-                    prefix=prefix, command=command)
+        opts = dict(
+            quick=quick,
+            seed=seed,
+            progress=progress,
+            write_npz=write_npz,
+            prefix=prefix,
+            command=command,
+        )
         if i == "1":
             result[i] = figure1(outdir, kappas=kappas, u_file=u_file, mp_samples=mp_samples, **opts)
         elif i in ("5", "6"):
@@ -94,8 +120,17 @@ def make_figure(
 
 
 def figure1(
-    outdir: Path, *, quick: bool, seed: int, kappas: list[float] | None, u_file: str | None,
-    progress: bool, write_npz: bool, prefix: str, command: str, mp_samples: int | None = None,
+    outdir: Path,
+    *,
+    quick: bool,
+    seed: int,
+    kappas: list[float] | None,
+    u_file: str | None,
+    progress: bool,
+    write_npz: bool,
+    prefix: str,
+    command: str,
+    mp_samples: int | None = None,
 ) -> dict[str, Any]:
     """Fig. 1 at each condition number (F1, F1.claims)."""
     from .plotting import plot_fig1
@@ -128,18 +163,29 @@ def figure1(
                 npz = outdir / f"{prefix}fig1_kappa{tag}.npz"
                 np.savez_compressed(npz, **{k: np.asarray(v) for k, v in data.items()})
                 files.append(npz.name)
-            findings = {name: dict(zip(("holds", "evidence"), fn(an), strict=False)) for name, fn in (
-                ("bngd_beats_optimal_gd", f1.finding_beats_gd),
-                ("bngd_widens_near_optimal_band", f1.finding_widens),
-                ("band_shrinks_as_a0_grows", f1.finding_band_vs_a0),
-                ("small_eps_a_weakens_bn", f1.finding_small_eps_a),
-                ("gd_rate_matches_closed_form", f1.finding_gd_rate))}
-            panels.append({"kappa": kappa, "analysis": an, "findings": findings,
-                           "mp_confirmation": mp,
-                           "seconds": {"sweep": round(t_sweep, 2), "mp": round(t_mp, 2)}})
+            findings = {
+                name: dict(zip(("holds", "evidence"), fn(an), strict=False))
+                for name, fn in (
+                    ("bngd_beats_optimal_gd", f1.finding_beats_gd),
+                    ("bngd_widens_near_optimal_band", f1.finding_widens),
+                    ("band_shrinks_as_a0_grows", f1.finding_band_vs_a0),
+                    ("small_eps_a_weakens_bn", f1.finding_small_eps_a),
+                    ("gd_rate_matches_closed_form", f1.finding_gd_rate),
+                )
+            }
+            panels.append(
+                {
+                    "kappa": kappa,
+                    "analysis": an,
+                    "findings": findings,
+                    "mp_confirmation": mp,
+                    "seconds": {"sweep": round(t_sweep, 2), "mp": round(t_mp, 2)},
+                }
+            )
             timings[tag] = round(t_sweep, 2)
     summary = {
-        "figure": "1", "claims": ["F1", "F1.claims"],
+        "figure": "1",
+        "claims": ["F1", "F1.claims"],
         "provenance": provenance(seed, {**s.to_json(), "quick": quick}, command),
         "u_source": f"file {u_file}" if u_file else f"unit sphere, default_rng([{seed}, 1])",
         "mp_sample_rng": f"default_rng([{seed}, 11])",
@@ -151,7 +197,8 @@ def figure1(
             "The caption does not print the panels' kappa values (the image is lost in the text "
             "extraction). The 'loss_BN < loss_GD' colour can only appear where optimal GD has "
             "not reached the float64 rounding floor within 2000 steps, i.e. kappa >= ~1000 here; "
-            "panels with all four colours, as in the legend, need kappa >= 1000."),
+            "panels with all four colours, as in the legend, need kappa >= 1000."
+        ),
     }
     write_json(outdir / f"{prefix}fig1_summary.json", summary)
     summary["files"].append(f"{prefix}fig1_summary.json")
@@ -159,8 +206,15 @@ def figure1(
 
 
 def figure56(
-    fig: str, outdir: Path, *, quick: bool, seed: int, progress: bool, write_npz: bool,
-    prefix: str, command: str,
+    fig: str,
+    outdir: Path,
+    *,
+    quick: bool,
+    seed: int,
+    progress: bool,
+    write_npz: bool,
+    prefix: str,
+    command: str,
 ) -> dict[str, Any]:
     """Fig. 5 (d = 5) or Fig. 6 (d = 100): MBNGD versus GD over eps (F5, F6, E81, T-B.1)."""
     from .plotting import plot_fig56
@@ -173,25 +227,35 @@ def figure56(
     secs = time.perf_counter() - t0
     res = mb.analyse_sweep(data)
     summ = res["summary"]
-    title = (f"Fig. {fig}: {s.tests} random tests, H = diag("
-             + ("logspace(0, log10 2000, 5)" if fig == "5" else "linspace(1, 2000, 100)")
-             + f"), {s.steps} steps")
+    title = (
+        f"Fig. {fig}: {s.tests} random tests, H = diag("
+        + ("logspace(0, log10 2000, 5)" if fig == "5" else "linspace(1, 2000, 100)")
+        + f"), {s.steps} steps"
+    )
     files = [plot_fig56(data, res["stats"], outdir / f"{prefix}fig{fig}.png", title).name]
     if write_npz:
         npz = outdir / f"{prefix}fig{fig}.npz"
         extra = {f"stat_{k}": np.asarray(v) for k, v in res["stats"].items()}
         np.savez_compressed(npz, **{k: np.asarray(v) for k, v in data.items()}, **extra)
         files.append(npz.name)
-    findings = {name: dict(zip(("holds", "evidence"), fn(summ), strict=False)) for name, fn in (
-        ("optimal_mbngd_rate_better_than_gd", mb.finding_mbngd_better),
-        ("figure_level_loss_better_than_gd", mb.finding_figure_level_better),
-        ("gmean_more_reliable_than_amean", mb.finding_gmean_reliable),
-        ("mbngd_converges_for_every_eps", mb.finding_converges))}
+    findings = {
+        name: dict(zip(("holds", "evidence"), fn(summ), strict=False))
+        for name, fn in (
+            ("optimal_mbngd_rate_better_than_gd", mb.finding_mbngd_better),
+            ("figure_level_loss_better_than_gd", mb.finding_figure_level_better),
+            ("gmean_more_reliable_than_amean", mb.finding_gmean_reliable),
+            ("mbngd_converges_for_every_eps", mb.finding_converges),
+        )
+    }
     summary = {
-        "figure": fig, "claims": ["F5", "E81", "T-B.1"] if fig == "5" else ["F6", "E81", "T-B.1"],
+        "figure": fig,
+        "claims": ["F5", "E81", "T-B.1"] if fig == "5" else ["F6", "E81", "T-B.1"],
         "provenance": provenance(seed, {**s.to_json(), "quick": quick}, command),
         "tests_rng": f"default_rng([{seed}, 5]): u then w0, unit sphere",
-        "summary": summ, "findings": findings, "seconds": round(secs, 2), "files": files,
+        "summary": summ,
+        "findings": findings,
+        "seconds": round(secs, 2),
+        "files": files,
     }
     write_json(outdir / f"{prefix}fig{fig}_summary.json", summary)
     files.append(f"{prefix}fig{fig}_summary.json")
@@ -199,8 +263,15 @@ def figure56(
 
 
 def figure78(
-    fig: str, outdir: Path, *, quick: bool, seed: int, progress: bool, write_npz: bool,
-    prefix: str, command: str,
+    fig: str,
+    outdir: Path,
+    *,
+    quick: bool,
+    seed: int,
+    progress: bool,
+    write_npz: bool,
+    prefix: str,
+    command: str,
 ) -> dict[str, Any]:
     """Fig. 7 (width of the near-optimal eps interval versus d) or Fig. 8 (versus cond)."""
     from .plotting import plot_interval
@@ -226,35 +297,65 @@ def figure78(
     fit = mb.fit_trend(xs, res["widths"])
     fit_late = mb.fit_trend(xs, res["widths_late"])
     curves = [(res["eps"], r) for r in res["exponent_ratio"]]
-    title = (f"Fig. {fig}: {what}; MBNGD, {res['tests']} tests per point, steps where GD(opt) "
-             f"reduces its loss bound {1 / mb.HORIZON_REDUCTION:.0e}x")
-    files = [plot_interval(xs, curves, res["widths"], fit, xlabel,
-                           outdir / f"{prefix}fig{fig}.png", title, labels).name]
+    title = (
+        f"Fig. {fig}: {what}; MBNGD, {res['tests']} tests per point, steps where GD(opt) "
+        f"reduces its loss bound {1 / mb.HORIZON_REDUCTION:.0e}x"
+    )
+    files = [
+        plot_interval(
+            xs, curves, res["widths"], fit, xlabel, outdir / f"{prefix}fig{fig}.png", title, labels
+        ).name
+    ]
     if write_npz:
         npz = outdir / f"{prefix}fig{fig}.npz"
-        np.savez_compressed(npz, x=xs, eps=res["eps"], widths=res["widths"],
-                            widths_late=res["widths_late"], exponent_ratio=res["exponent_ratio"],
-                            late_rate_ratio=res["late_rate_ratio"], steps=res["steps"])
+        np.savez_compressed(
+            npz,
+            x=xs,
+            eps=res["eps"],
+            widths=res["widths"],
+            widths_late=res["widths_late"],
+            exponent_ratio=res["exponent_ratio"],
+            late_rate_ratio=res["late_rate_ratio"],
+            steps=res["steps"],
+        )
         files.append(npz.name)
     holds, ev = finding(xs, res["widths"])
     holds_late, ev_late = finding(xs, res["widths_late"])
     summary = {
-        "figure": fig, "claims": [claim],
-        "provenance": provenance(seed, {"x": xs.tolist(), "tests": res["tests"],
-                                        "steps": res["steps"].tolist(),
-                                        "eps": {"n": len(res["eps"]), "min": float(res["eps"][0]),
-                                                "max": float(res["eps"][-1])},
-                                        "horizon_reduction": mb.HORIZON_REDUCTION,
-                                        "near_ratio": mb.NEAR_RATIO, "quick": quick}, command),
+        "figure": fig,
+        "claims": [claim],
+        "provenance": provenance(
+            seed,
+            {
+                "x": xs.tolist(),
+                "tests": res["tests"],
+                "steps": res["steps"].tolist(),
+                "eps": {
+                    "n": len(res["eps"]),
+                    "min": float(res["eps"][0]),
+                    "max": float(res["eps"][-1]),
+                },
+                "horizon_reduction": mb.HORIZON_REDUCTION,
+                "near_ratio": mb.NEAR_RATIO,
+                "quick": quick,
+            },
+            command,
+        ),
         "tests_rng": f"point i: default_rng([{seed} + 1000 i, 5])",
-        "x": xs, "widths_decades": res["widths"], "widths_late_rate_decades": res["widths_late"],
+        "x": xs,
+        "widths_decades": res["widths"],
+        "widths_late_rate_decades": res["widths_late"],
         "best_exponent_ratio": res["best_exponent_ratio"],
         "edges_log10_eps": [p["near_optimal_edges_log10_eps"] for p in res["per_point"]],
-        "fit": fit, "fit_late_rate": fit_late,
-        "findings": {"as_printed": {"holds": holds, "evidence": ev},
-                     "late_rate_reading": {"holds": holds_late, "evidence": ev_late}},
+        "fit": fit,
+        "fit_late_rate": fit_late,
+        "findings": {
+            "as_printed": {"holds": holds, "evidence": ev},
+            "late_rate_reading": {"holds": holds_late, "evidence": ev_late},
+        },
         "per_point": res["per_point"],
-        "seconds": round(secs, 2), "files": files,
+        "seconds": round(secs, 2),
+        "files": files,
     }
     write_json(outdir / f"{prefix}fig{fig}_summary.json", summary)
     files.append(f"{prefix}fig{fig}_summary.json")
@@ -269,11 +370,15 @@ def format_summary(result: dict[str, Any]) -> str:
             lines.append(f"Fig. 1 ({s['seconds_total']:.1f} s)")
             for p in s["panels"]:
                 mp = p["mp_confirmation"]
-                lines.append(f"  kappa={p['kappa']:g}: sweep {p['seconds']['sweep']:.1f} s, "
-                             f"high-precision check of {mp['n']} cells: {mp['disagree']} differ, "
-                             f"{mp['unresolved']} unresolved")
+                lines.append(
+                    f"  kappa={p['kappa']:g}: sweep {p['seconds']['sweep']:.1f} s, "
+                    f"high-precision check of {mp['n']} cells: {mp['disagree']} differ, "
+                    f"{mp['unresolved']} unresolved"
+                )
                 for name, f in p["findings"].items():
-                    lines.append(f"    [{'holds' if f['holds'] else 'FAILS'}] {name}: {f['evidence']}")
+                    lines.append(
+                        f"    [{'holds' if f['holds'] else 'FAILS'}] {name}: {f['evidence']}"
+                    )
         else:
             lines.append(f"Fig. {fig} ({s['seconds']:.1f} s)")
             for name, f in s["findings"].items():

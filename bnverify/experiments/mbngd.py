@@ -71,22 +71,38 @@ class SweepSettings:
         out = asdict(self)
         h = np.asarray(self.h)
         out["h"] = {"d": int(h.size), "min": float(h.min()), "max": float(h.max())}
-        out["eps"] = {"n": int(len(self.eps)), "min": float(self.eps[0]), "max": float(self.eps[-1])}
+        out["eps"] = {
+            "n": int(len(self.eps)),
+            "min": float(self.eps[0]),
+            "max": float(self.eps[-1]),
+        }
         return out
 
 
 def fig5_settings(quick: bool = False, seed: int = 0) -> SweepSettings:
     """Fig. 5: d = 5, H = diag(logspace(0, log10 2000, 5)), 5000 steps, 300 tests (quick: 60)."""
-    return SweepSettings(np.logspace(0, math.log10(2000), 5), 60 if quick else 300, 5000,
-                         (HALF_EPS if quick else DEFAULT_EPS).copy(), seed, "fig5",
-                         60 if quick else 300)
+    return SweepSettings(
+        np.logspace(0, math.log10(2000), 5),
+        60 if quick else 300,
+        5000,
+        (HALF_EPS if quick else DEFAULT_EPS).copy(),
+        seed,
+        "fig5",
+        60 if quick else 300,
+    )
 
 
 def fig6_settings(quick: bool = False, seed: int = 0) -> SweepSettings:
     """Fig. 6: d = 100, H = diag(linspace(1, 2000, 100)), 500 tests (quick: 40), 5000 steps."""
-    return SweepSettings(np.linspace(1, 2000, 100), 40 if quick else 500, 5000,
-                         (QUICK_EPS if quick else HALF_EPS).copy(), seed, "fig6",
-                         8 if quick else 40)
+    return SweepSettings(
+        np.linspace(1, 2000, 100),
+        40 if quick else 500,
+        5000,
+        (QUICK_EPS if quick else HALF_EPS).copy(),
+        seed,
+        "fig6",
+        8 if quick else 40,
+    )
 
 
 FIG7_DIMS = (2, 5, 10, 20, 50, 100, 200)
@@ -109,8 +125,10 @@ def horizon_steps(kappa: float, reduction: float = HORIZON_REDUCTION) -> int:
 def interval_settings(quick: bool = False) -> dict[str, Any]:
     """Fig. 7/8 sizes (not printed in the paper): tests per point and eps grid; steps come from
     :func:`horizon_steps`."""
-    return {"tests": 12 if quick else 30,
-            "eps": (INTERVAL_EPS_QUICK if quick else INTERVAL_EPS).copy()}
+    return {
+        "tests": 12 if quick else 30,
+        "eps": (INTERVAL_EPS_QUICK if quick else INTERVAL_EPS).copy(),
+    }
 
 
 def _floor(h: np.ndarray) -> float:
@@ -128,7 +146,9 @@ def e_vectors(h: np.ndarray, U: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 def compute_sweep(
-    s: SweepSettings, progress: ProgressBar | None = None, chunks: int = 1,
+    s: SweepSettings,
+    progress: ProgressBar | None = None,
+    chunks: int = 1,
 ) -> dict[str, Any]:
     """Run MBNGD on ``tests x eps`` and GD on the same grid and at ``eps_opt``.
 
@@ -172,17 +192,30 @@ def compute_sweep(
     n_ks = min(s.tests, s.kappa_star_tests)
     kappa_star = np.array([OLSProblem.from_diagonal(h, U[t]).kappa_star for t in range(n_ks)])
     return {
-        "h": h, "u": U, "w0": W0, "eps": eps, "steps": int(s.steps), "tests": int(s.tests),
+        "h": h,
+        "u": U,
+        "w0": W0,
+        "eps": eps,
+        "steps": int(s.steps),
+        "tests": int(s.tests),
         "seed": int(s.seed),
-        "kappa": float(h.max() / h.min()), "eps_opt": base.eps_opt,
-        "mb_eff_step": mb["eff_step"], "mb_loss": mb["loss"], "mb_err": mb["err"],
-        "mb_loss0": mb["loss0"], "mb_status": mb_status,
-        "gd_loss": gd["loss"], "gd_err": gd["err"], "gd_status": gd_status,
+        "kappa": float(h.max() / h.min()),
+        "eps_opt": base.eps_opt,
+        "mb_eff_step": mb["eff_step"],
+        "mb_loss": mb["loss"],
+        "mb_err": mb["err"],
+        "mb_loss0": mb["loss0"],
+        "mb_status": mb_status,
+        "gd_loss": gd["loss"],
+        "gd_err": gd["err"],
+        "gd_status": gd_status,
         "mb_loss_half": mb["loss_half"],
-        "gd_opt_loss": g0.e_norm_H**2, "gd_opt_err": np.linalg.norm(U - g0.w, axis=-1),
+        "gd_opt_loss": g0.e_norm_H**2,
+        "gd_opt_err": np.linalg.norm(U - g0.w, axis=-1),
         "gd_loss0": g0.history["e_norm_H"][0] ** 2,
         "gd_opt_loss_half": g0.history["e_norm_H"][1] ** 2 if s.steps >= 2 else np.nan,
-        "kappa_star": kappa_star, "loss_floor": _floor(h),
+        "kappa_star": kappa_star,
+        "loss_floor": _floor(h),
     }
 
 
@@ -209,14 +242,18 @@ def late_rate_ratio(data: dict[str, Any]) -> np.ndarray:
     the rounding floor."""
     fl = float(data["loss_floor"])
     with np.errstate(all="ignore"):
-        mb = np.mean(np.log(np.maximum(data["mb_loss"], fl)
-                            / np.maximum(data["mb_loss_half"], fl)), axis=0)
-        gd = np.mean(np.log(np.maximum(data["gd_opt_loss"], fl)
-                            / np.maximum(data["gd_opt_loss_half"], fl)))
+        mb = np.mean(
+            np.log(np.maximum(data["mb_loss"], fl) / np.maximum(data["mb_loss_half"], fl)), axis=0
+        )
+        gd = np.mean(
+            np.log(np.maximum(data["gd_opt_loss"], fl) / np.maximum(data["gd_opt_loss_half"], fl))
+        )
     return mb / gd
 
 
-def bootstrap_se(x: np.ndarray, rng: np.random.Generator, n_boot: int = 200) -> dict[str, np.ndarray]:
+def bootstrap_se(
+    x: np.ndarray, rng: np.random.Generator, n_boot: int = 200
+) -> dict[str, np.ndarray]:
     """Bootstrap standard errors (over the tests, axis 0) of ``ln G-mean`` and ``ln A-mean``: how
     well each mean is known from the tests at hand, in the log units in which the paper plots
     them.  The smaller one "converges quickly when the number of tests increase" (App. B.2)."""
@@ -245,14 +282,19 @@ def interval_width(log_eps: np.ndarray, ratio: np.ndarray, threshold: float = NE
     return float(total)
 
 
-def interval_edges(log_eps: np.ndarray, ratio: np.ndarray, threshold: float = NEAR_RATIO
-                   ) -> dict[str, Any]:
+def interval_edges(
+    log_eps: np.ndarray, ratio: np.ndarray, threshold: float = NEAR_RATIO
+) -> dict[str, Any]:
     """Outermost crossings of ``R = threshold`` (log10 eps, linear interpolation) and whether the
     interval reaches the grid's ends (then its width is a lower bound)."""
     above = np.where(np.nan_to_num(ratio, nan=-np.inf) >= threshold)[0]
     if above.size == 0:
-        return {"left": float("nan"), "right": float("nan"), "truncated_left": False,
-                "truncated_right": False}
+        return {
+            "left": float("nan"),
+            "right": float("nan"),
+            "truncated_left": False,
+            "truncated_right": False,
+        }
 
     def cross(i0, i1):
         r0, r1 = ratio[i0], ratio[i1]
@@ -261,8 +303,12 @@ def interval_edges(log_eps: np.ndarray, ratio: np.ndarray, threshold: float = NE
     lo, hi = int(above[0]), int(above[-1])
     left = float(log_eps[0]) if lo == 0 else cross(lo - 1, lo)
     right = float(log_eps[-1]) if hi == len(ratio) - 1 else cross(hi, hi + 1)
-    return {"left": left, "right": right, "truncated_left": lo == 0,
-            "truncated_right": hi == len(ratio) - 1}
+    return {
+        "left": left,
+        "right": right,
+        "truncated_left": lo == 0,
+        "truncated_right": hi == len(ratio) - 1,
+    }
 
 
 def running_stability(x: np.ndarray) -> dict[str, np.ndarray]:
@@ -278,8 +324,12 @@ def running_stability(x: np.ndarray) -> dict[str, np.ndarray]:
     half = x.shape[0] // 2
     fl_g = np.max(np.abs(np.log(run_g[half:] / run_g[-1])), axis=0)
     fl_a = np.max(np.abs(np.log(run_a[half:] / run_a[-1])), axis=0)
-    return {"running_gmean": run_g, "running_amean": run_a, "fluct_gmean": fl_g,
-            "fluct_amean": fl_a}
+    return {
+        "running_gmean": run_g,
+        "running_amean": run_a,
+        "fluct_gmean": fl_g,
+        "fluct_amean": fl_a,
+    }
 
 
 def analyse_sweep(data: dict[str, Any]) -> dict[str, Any]:
@@ -313,8 +363,11 @@ def analyse_sweep(data: dict[str, Any]) -> dict[str, Any]:
     kap = float(data["kappa"])
     ks = np.asarray(data["kappa_star"])
     with np.errstate(all="ignore"):
-        pred = (float(np.mean(np.log((ks - 1) / (ks + 1))) / math.log((kap - 1) / (kap + 1)))
-                if ks.size else float("nan"))
+        pred = (
+            float(np.mean(np.log((ks - 1) / (ks + 1))) / math.log((kap - 1) / (kap + 1)))
+            if ks.size
+            else float("nan")
+        )
     eps_opt = float(data["eps_opt"])
     eff_g = stats["mb_eff_step_gmean"]
     near_eff = (eff_g > NEAR_RATIO * eps_opt) & (eff_g < eps_opt / NEAR_RATIO)
@@ -324,22 +377,27 @@ def analyse_sweep(data: dict[str, Any]) -> dict[str, Any]:
     tail = np.log10(eps) >= np.log10(eps[-1]) - 2
     slope_large = float(np.polyfit(np.log10(eps[tail]), np.log10(eff_g[tail]), 1)[0])
     summary = {
-        "d": int(np.asarray(data["h"]).size), "kappa": kap, "tests": int(data["tests"]),
-        "steps": int(data["steps"]), "eps_grid": {"n": int(eps.size), "min": float(eps[0]),
-                                                   "max": float(eps[-1])},
+        "d": int(np.asarray(data["h"]).size),
+        "kappa": kap,
+        "tests": int(data["tests"]),
+        "steps": int(data["steps"]),
+        "eps_grid": {"n": int(eps.size), "min": float(eps[0]), "max": float(eps[-1])},
         "eps_opt": eps_opt,
         "mbngd_diverged": int((~ok_mb).sum()),
         "mbngd_converged_or_running": int(ok_mb.sum()),
         "exponent_ratio": R,
         "late_rate_ratio": late,
-        "best_eps": float(eps[ibest]), "best_exponent_ratio": float(R[ibest]),
-        "best_late_eps": float(eps[ilate]), "best_late_rate_ratio": float(late[ilate]),
+        "best_eps": float(eps[ibest]),
+        "best_exponent_ratio": float(R[ibest]),
+        "best_late_eps": float(eps[ilate]),
+        "best_late_rate_ratio": float(late[ilate]),
         "best_mb_loss_gmean": float(stats["mb_loss_gmean"][ibest]),
         "gd_opt_loss_gmean": stats["gd_opt_loss_gmean"],
         "best_gd_grid_loss_gmean": float(np.nanmin(stats["gd_loss_gmean"])),
         "best_gd_grid_eps": float(eps[int(np.nanargmin(stats["gd_loss_gmean"]))]),
-        "loss_ratio_best_mb_over_gd_opt": float(stats["mb_loss_gmean"][ibest]
-                                                / stats["gd_opt_loss_gmean"]),
+        "loss_ratio_best_mb_over_gd_opt": float(
+            stats["mb_loss_gmean"][ibest] / stats["gd_opt_loss_gmean"]
+        ),
         "kappa_star_gmean": float(gmean(ks)) if ks.size else float("nan"),
         "kappa_star_tests": int(ks.size),
         "kappa_star_predicted_rate_ratio": pred,
@@ -350,10 +408,12 @@ def analyse_sweep(data: dict[str, Any]) -> dict[str, Any]:
         "max_fraction_tests_at_rounding_floor": float(np.max(at_floor)),
         "gd_band_decades": math.log10(1 / NEAR_RATIO**2),
         "fraction_eps_gmean_smaller_se": float(np.mean(g_better)),
-        "fraction_eps_gmean_smaller_se_near_optimal": (float(np.mean(g_better[near_rate]))
-                                                       if near_rate.any() else float("nan")),
-        "fraction_eps_gmean_smaller_se_elsewhere": (float(np.mean(g_better[~near_rate]))
-                                                    if (~near_rate).any() else float("nan")),
+        "fraction_eps_gmean_smaller_se_near_optimal": (
+            float(np.mean(g_better[near_rate])) if near_rate.any() else float("nan")
+        ),
+        "fraction_eps_gmean_smaller_se_elsewhere": (
+            float(np.mean(g_better[~near_rate])) if (~near_rate).any() else float("nan")
+        ),
         "eff_step_loglog_slope_large_eps": slope_large,
         "se_ln_gmean_at_best_eps": float(se["se_ln_gmean"][ibest]),
         "se_ln_amean_at_best_eps": float(se["se_ln_amean"][ibest]),
@@ -379,7 +439,8 @@ def finding_mbngd_better(summary: dict[str, Any]) -> tuple[bool, str]:
         f"{summary['best_late_eps']:.3g}; kappa* predicts "
         f"{summary['kappa_star_predicted_rate_ratio']:.2f}x); over all {summary['steps']} steps "
         f"{summary['best_exponent_ratio']:.2f}x, G-mean loss {summary['best_mb_loss_gmean']:.2g} "
-        f"vs GD(opt) {summary['gd_opt_loss_gmean']:.2g}")
+        f"vs GD(opt) {summary['gd_opt_loss_gmean']:.2g}"
+    )
 
 
 def finding_not_noticeably_better(summary: dict[str, Any]) -> tuple[bool, str]:
@@ -396,7 +457,8 @@ def finding_figure_level_better(summary: dict[str, Any]) -> tuple[bool, str]:
     return r >= BETTER_RATIO, (
         f"d={summary['d']}: over {summary['steps']} steps the best MBNGD loss exponent is "
         f"{r:.2f}x GD(opt)'s (G-mean loss {summary['best_mb_loss_gmean']:.2g} vs "
-        f"{summary['gd_opt_loss_gmean']:.2g}, ratio {summary['loss_ratio_best_mb_over_gd_opt']:.2g})")
+        f"{summary['gd_opt_loss_gmean']:.2g}, ratio {summary['loss_ratio_best_mb_over_gd_opt']:.2g})"
+    )
 
 
 def finding_gmean_reliable(summary: dict[str, Any]) -> tuple[bool, str]:
@@ -406,21 +468,25 @@ def finding_gmean_reliable(summary: dict[str, Any]) -> tuple[bool, str]:
     f = summary["fraction_eps_gmean_smaller_se"]
     ok = f > RELIABLE_MAJORITY and summary["median_se_ln_gmean"] < summary["median_se_ln_amean"]
     fn = summary.get("fraction_eps_gmean_smaller_se_near_optimal", float("nan"))
-    return ok, (f"d={summary['d']}: ln G-mean has the smaller bootstrap s.e. at {100 * f:.0f}% of "
-                f"eps ({100 * fn:.0f}% inside the near-optimal interval; at the best eps "
-                f"{summary.get('se_ln_gmean_at_best_eps', float('nan')):.3f} (G) vs "
-                f"{summary.get('se_ln_amean_at_best_eps', float('nan')):.3f} (A)); median s.e. {summary['median_se_ln_gmean']:.3f} (G) vs "
-                f"{summary['median_se_ln_amean']:.3f} (A) over {summary['tests']} tests; late "
-                f"running-mean drift {summary['median_late_fluct_gmean']:.3f} (G) vs "
-                f"{summary['median_late_fluct_amean']:.3f} (A)")
+    return ok, (
+        f"d={summary['d']}: ln G-mean has the smaller bootstrap s.e. at {100 * f:.0f}% of "
+        f"eps ({100 * fn:.0f}% inside the near-optimal interval; at the best eps "
+        f"{summary.get('se_ln_gmean_at_best_eps', float('nan')):.3f} (G) vs "
+        f"{summary.get('se_ln_amean_at_best_eps', float('nan')):.3f} (A)); median s.e. {summary['median_se_ln_gmean']:.3f} (G) vs "
+        f"{summary['median_se_ln_amean']:.3f} (A) over {summary['tests']} tests; late "
+        f"running-mean drift {summary['median_late_fluct_gmean']:.3f} (G) vs "
+        f"{summary['median_late_fluct_amean']:.3f} (A)"
+    )
 
 
 def finding_converges(summary: dict[str, Any]) -> tuple[bool, str]:
     """T-B.1 / E81 as observed in the sweep: MBNGD never diverges, for any eps > 0."""
     n = summary["mbngd_diverged"]
-    return n == 0, (f"d={summary['d']}: MBNGD diverged in {n} of "
-                    f"{n + summary['mbngd_converged_or_running']} runs (eps up to "
-                    f"{summary['eps_grid']['max']:.0e})")
+    return n == 0, (
+        f"d={summary['d']}: MBNGD diverged in {n} of "
+        f"{n + summary['mbngd_converged_or_running']} runs (eps up to "
+        f"{summary['eps_grid']['max']:.0e})"
+    )
 
 
 # -- Fig. 7 / 8 ----------------------------------------------------------------------------------
@@ -442,14 +508,22 @@ def fit_trend(xs: np.ndarray, widths: np.ndarray) -> dict[str, Any]:
     lx = np.log10(np.asarray(xs, float))
     A = np.vstack([np.ones_like(lx), lx]).T
     coef, *_ = np.linalg.lstsq(A, widths, rcond=None)
-    return {"intercept": float(coef[0]), "slope": float(coef[1]),
-            "kendall_tau": kendall_tau(lx, widths), "threshold": NEAR_RATIO,
-            "max_over_min": float(np.max(widths) / np.min(widths)) if np.min(widths) > 0 else
-            float("inf")}
+    return {
+        "intercept": float(coef[0]),
+        "slope": float(coef[1]),
+        "kendall_tau": kendall_tau(lx, widths),
+        "threshold": NEAR_RATIO,
+        "max_over_min": float(np.max(widths) / np.min(widths))
+        if np.min(widths) > 0
+        else float("inf"),
+    }
 
 
 def compute_interval_sweep(
-    spectra: list[np.ndarray], labels: list[str], quick: bool, seed: int,
+    spectra: list[np.ndarray],
+    labels: list[str],
+    quick: bool,
+    seed: int,
     progress: ProgressBar | None = None,
 ) -> dict[str, Any]:
     """Near-optimal interval width for each spectrum (Fig. 7: over d; Fig. 8: over cond), each run
@@ -470,10 +544,17 @@ def compute_interval_sweep(
         summaries.append(an)
         if progress is not None:
             progress.update()
-    return {"eps": cfg["eps"], "widths": np.array(widths), "widths_late": np.array(widths_late),
-            "exponent_ratio": np.array(ratios), "late_rate_ratio": np.array(lates),
-            "best_exponent_ratio": np.array(best), "tests": cfg["tests"],
-            "steps": np.array(steps), "per_point": summaries}
+    return {
+        "eps": cfg["eps"],
+        "widths": np.array(widths),
+        "widths_late": np.array(widths_late),
+        "exponent_ratio": np.array(ratios),
+        "late_rate_ratio": np.array(lates),
+        "best_exponent_ratio": np.array(best),
+        "tests": cfg["tests"],
+        "steps": np.array(steps),
+        "per_point": summaries,
+    }
 
 
 def finding_width_grows(xs: np.ndarray, widths: np.ndarray) -> tuple[bool, str]:
@@ -482,8 +563,10 @@ def finding_width_grows(xs: np.ndarray, widths: np.ndarray) -> tuple[bool, str]:
     fit = fit_trend(xs, widths)
     ok = fit["kendall_tau"] >= TREND_TAU and fit["slope"] > 0
     txt = ", ".join(f"{x:g}:{w:.2f}" for x, w in zip(xs, widths, strict=False))
-    return ok, (f"width (decades) by d {txt}; slope {fit['slope']:+.2f} per decade of d, "
-                f"tau {fit['kendall_tau']:+.2f} (need >= {TREND_TAU})")
+    return ok, (
+        f"width (decades) by d {txt}; slope {fit['slope']:+.2f} per decade of d, "
+        f"tau {fit['kendall_tau']:+.2f} (need >= {TREND_TAU})"
+    )
 
 
 def finding_cond_little_effect(xs: np.ndarray, widths: np.ndarray) -> tuple[bool, str]:
@@ -492,5 +575,7 @@ def finding_cond_little_effect(xs: np.ndarray, widths: np.ndarray) -> tuple[bool
     fit = fit_trend(xs, widths)
     ok = fit["max_over_min"] <= LITTLE_FACTOR
     txt = ", ".join(f"{x:g}:{w:.2f}" for x, w in zip(xs, widths, strict=False))
-    return ok, (f"width (decades) by cond {txt}; max/min {fit['max_over_min']:.2f} (need <= "
-                f"{LITTLE_FACTOR:.2f}); slope {fit['slope']:+.2f} per decade of cond")
+    return ok, (
+        f"width (decades) by cond {txt}; max/min {fit['max_over_min']:.2f} (need <= "
+        f"{LITTLE_FACTOR:.2f}); slope {fit['slope']:+.2f} per decade of cond"
+    )

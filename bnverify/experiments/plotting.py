@@ -13,8 +13,12 @@ import numpy as np
 #: Fig. 1 colours, from MATLAB's parula at 0, 1/3, 2/3, 1: (far, worse), (far, better),
 #: (near, worse), (near, better); diverged cells are drawn in light grey.
 FIG1_COLOURS = ("#352a87", "#0d93d2", "#a5be6a", "#f9fb0e")
-FIG1_LABELS = ("not close, loss_BN >= loss_GD", "not close, loss_BN < loss_GD",
-               "close to optimal, loss_BN >= loss_GD", "close to optimal, loss_BN < loss_GD")
+FIG1_LABELS = (
+    "not close, loss_BN >= loss_GD",
+    "not close, loss_BN < loss_GD",
+    "close to optimal, loss_BN >= loss_GD",
+    "close to optimal, loss_BN < loss_GD",
+)
 DIVERGED_COLOUR = "#d0d0d0"
 #: test-mean colours: MATLAB's default line order
 LINE_COLOURS = ("#0072bd", "#d95319", "#edb120", "#7e2f8e", "#77ac30", "#4dbeee", "#a2142f")
@@ -45,15 +49,24 @@ def plot_fig1(data: dict[str, Any], categories: dict[str, np.ndarray], path: Pat
     a0 = np.asarray(data["a0"])
     lea, le = np.log10(data["eps_a"]), np.log10(data["eps"])
     n = len(a0)
-    fig, axes = plt.subplots(1, n + 1, figsize=(2.1 * (n + 1) + 0.5, 3.1),
-                             gridspec_kw={"width_ratios": [1] * n + [1.25]})
+    fig, axes = plt.subplots(
+        1, n + 1, figsize=(2.1 * (n + 1) + 0.5, 3.1), gridspec_kw={"width_ratios": [1] * n + [1.25]}
+    )
     dx = (lea[1] - lea[0]) / 2 if lea.size > 1 else 0.5
     dy = (le[1] - le[0]) / 2 if le.size > 1 else 0.5
     extent = (lea[0] - dx, lea[-1] + dx, le[0] - dy, le[-1] + dy)
     for j in range(n):
         ax = axes[j]
-        ax.imshow(code[:, :, j].T, origin="lower", aspect="auto", extent=extent, cmap=cmap,
-                  vmin=-0.5, vmax=4.5, interpolation="nearest")
+        ax.imshow(
+            code[:, :, j].T,
+            origin="lower",
+            aspect="auto",
+            extent=extent,
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=4.5,
+            interpolation="nearest",
+        )
         ax.axhline(np.log10(data["eps_opt"]), color="w", lw=0.6, ls=":")
         ax.set_title(f"a0 = {a0[j]:g}")
         ax.set_xlabel("log10 eps_a")
@@ -65,8 +78,13 @@ def plot_fig1(data: dict[str, Any], categories: dict[str, np.ndarray], path: Pat
     steps = np.arange(len(data["gd_loss_history"]))
     ax.semilogy(steps, np.maximum(data["gd_loss_history"], 1e-40), "k-", lw=1.4, label="GD(opt)")
     for c, (e, curve) in enumerate(zip(data["curve_eps"], data["curve_loss"], strict=False)):
-        ax.semilogy(data["curve_steps"], np.maximum(curve, 1e-40), color=LINE_COLOURS[c], lw=1,
-                    label=f"BNGD eps={e:.3g}")
+        ax.semilogy(
+            data["curve_steps"],
+            np.maximum(curve, 1e-40),
+            color=LINE_COLOURS[c],
+            lw=1,
+            label=f"BNGD eps={e:.3g}",
+        )
     ax.set_xlabel("step k")
     ax.set_ylabel("loss")
     ax.set_title("a0 = 1, eps_a = 1")
@@ -74,8 +92,11 @@ def plot_fig1(data: dict[str, Any], categories: dict[str, np.ndarray], path: Pat
     handles = [Patch(color=c, label=l) for c, l in zip(FIG1_COLOURS, FIG1_LABELS, strict=False)]
     handles.append(Patch(color=DIVERGED_COLOUR, label="diverged"))
     fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=6.5, frameon=False)
-    fig.suptitle(f"Fig. 1: BNGD vs GD(opt), H = diag(logspace(0, log10 {data['kappa']:g}, "
-                 f"{len(data['h'])})), {int(data['steps'])} steps (dotted: eps_opt)", fontsize=9)
+    fig.suptitle(
+        f"Fig. 1: BNGD vs GD(opt), H = diag(logspace(0, log10 {data['kappa']:g}, "
+        f"{len(data['h'])})), {int(data['steps'])} steps (dotted: eps_opt)",
+        fontsize=9,
+    )
     fig.tight_layout(rect=(0, 0.08, 1, 0.95))
     fig.savefig(path)
     plt.close(fig)
@@ -89,23 +110,35 @@ def plot_fig56(data: dict[str, Any], stats: dict[str, Any], path: Path, title: s
     plt = _plt()
     eps = np.asarray(data["eps"])
     fig, axes = plt.subplots(1, 4, figsize=(12.5, 3.2))
-    panels = (("eff_step", "effective step size"), ("loss", "loss ||e_k||_H^2"),
-              ("err", "error ||e_k||"))
+    panels = (
+        ("eff_step", "effective step size"),
+        ("loss", "loss ||e_k||_H^2"),
+        ("err", "error ||e_k||"),
+    )
     for ax, (key, label) in zip(axes[:3], panels, strict=False):
         mb = np.asarray(data[f"mb_{key}"])
         show = mb[: min(40, mb.shape[0])]
         for row in show:
             ax.loglog(eps, np.abs(row), color="0.8", lw=0.4)
-        ax.loglog(eps, stats[f"mb_{key}_gmean"], color=LINE_COLOURS[0], lw=1.6, label="MBNGD G-mean")
-        ax.loglog(eps, stats[f"mb_{key}_amean"], color=LINE_COLOURS[1], lw=1.2, ls="--",
-                  label="MBNGD A-mean")
+        ax.loglog(
+            eps, stats[f"mb_{key}_gmean"], color=LINE_COLOURS[0], lw=1.6, label="MBNGD G-mean"
+        )
+        ax.loglog(
+            eps,
+            stats[f"mb_{key}_amean"],
+            color=LINE_COLOURS[1],
+            lw=1.2,
+            ls="--",
+            label="MBNGD A-mean",
+        )
         if key == "eff_step":
             ax.loglog(eps, eps, "k-", lw=1, label="GD (eps^ = eps)")
             ax.axhline(data["eps_opt"], color="k", ls=":", lw=0.8, label="eps_opt")
         else:
             ax.loglog(eps, stats[f"gd_{key}_gmean"], "k-", lw=1.2, label="GD G-mean")
-            ax.axhline(stats[f"gd_opt_{key}_gmean"], color="k", ls="--", lw=0.8,
-                       label="GD(eps_opt) G-mean")
+            ax.axhline(
+                stats[f"gd_opt_{key}_gmean"], color="k", ls="--", lw=0.8, label="GD(eps_opt) G-mean"
+            )
         ax.set_xlabel("eps")
         ax.set_title(label)
     axes[0].legend(fontsize=6)
@@ -125,8 +158,14 @@ def plot_fig56(data: dict[str, Any], stats: dict[str, Any], path: Path, title: s
 
 
 def plot_interval(
-    xs: np.ndarray, curves: list[tuple[np.ndarray, np.ndarray]], widths: np.ndarray,
-    fit: dict[str, Any], xlabel: str, path: Path, title: str, labels: list[str],
+    xs: np.ndarray,
+    curves: list[tuple[np.ndarray, np.ndarray]],
+    widths: np.ndarray,
+    fit: dict[str, Any],
+    xlabel: str,
+    path: Path,
+    title: str,
+    labels: list[str],
 ) -> Path:
     """Fig. 7/8: left, G-mean MBNGD loss exponent relative to optimal GD versus eps for each d
     (or cond), with the near-optimal threshold; right, the width of the near-optimal interval
@@ -144,8 +183,13 @@ def plot_interval(
     ax = axes[1]
     ax.semilogx(xs, widths, "o-", color=LINE_COLOURS[0], label="measured")
     xx = np.logspace(np.log10(xs.min()), np.log10(xs.max()), 50)
-    ax.semilogx(xx, fit["intercept"] + fit["slope"] * np.log10(xx), "k--", lw=0.8,
-                label=f"fit: {fit['slope']:+.2f} decades per decade")
+    ax.semilogx(
+        xx,
+        fit["intercept"] + fit["slope"] * np.log10(xx),
+        "k--",
+        lw=0.8,
+        label=f"fit: {fit['slope']:+.2f} decades per decade",
+    )
     ax.set_xlabel(xlabel)
     ax.set_ylabel("width of near-optimal eps interval (decades)")
     ax.legend(fontsize=6)

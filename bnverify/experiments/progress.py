@@ -25,8 +25,12 @@ class ProgressBar:
     """``ProgressBar(total, label)``; call :meth:`update` after each unit of work."""
 
     def __init__(
-        self, total: int, label: str = "", stream: TextIO | None = None,
-        enabled: bool | None = None, width: int = 30,
+        self,
+        total: int,
+        label: str = "",
+        stream: TextIO | None = None,
+        enabled: bool | None = None,
+        width: int = 30,
     ) -> None:
         self.total = max(int(total), 1)
         self.label = label

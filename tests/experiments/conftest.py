@@ -33,4 +33,3 @@ def fig78_quick(tmp_path_factory):
     res = make_figure("7", out, quick=True, progress=False)
     res.update(make_figure("8", out, quick=True, progress=False))
     return out, res
-

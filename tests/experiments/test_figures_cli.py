@@ -19,14 +19,17 @@ def _run(argv) -> int:
         return int(exc.code)
 
 
-@pytest.mark.parametrize("argv,msg", [
-    (["figure", "9", "--out", "X"], "unknown figure ID '9'"),
-    (["figure", "2", "--out", "X"], "unknown figure ID '2'"),
-    (["figure", "1", "--out", "X", "--kappa", "0.5"], "invalid condition number"),
-    (["figure", "5", "--out", "X", "--kappa", "10"], "apply to figure 1 only"),
-    (["figure", "1", "--out", "X", "--u", "nope.txt"], "u: file not found"),
-    (["figure", "1", "--out", "X", "--seed", "-1"], "non-negative"),
-])
+@pytest.mark.parametrize(
+    "argv,msg",
+    [
+        (["figure", "9", "--out", "X"], "unknown figure ID '9'"),
+        (["figure", "2", "--out", "X"], "unknown figure ID '2'"),
+        (["figure", "1", "--out", "X", "--kappa", "0.5"], "invalid condition number"),
+        (["figure", "5", "--out", "X", "--kappa", "10"], "apply to figure 1 only"),
+        (["figure", "1", "--out", "X", "--u", "nope.txt"], "u: file not found"),
+        (["figure", "1", "--out", "X", "--seed", "-1"], "non-negative"),
+    ],
+)
 def test_bad_input_exit_2(argv, msg, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     rc = _run(argv)
@@ -49,8 +52,19 @@ def test_normalise_id():
 
 
 def test_cli_quick_figure8(tmp_path, capsys):
-    rc = main(["figure", "8", "--quick", "--out", str(tmp_path), "--no-progress", "--json",
-               "--prefix", "ols_"])
+    rc = main(
+        [
+            "figure",
+            "8",
+            "--quick",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+            "--json",
+            "--prefix",
+            "ols_",
+        ]
+    )
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["8"]["figure"] == "8"

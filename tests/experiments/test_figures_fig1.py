@@ -17,8 +17,21 @@ def _load(path) -> dict:
         return {k: z[k] for k in z.files}
 
 
-CONTRACT = ("h", "u", "w0", "kappa", "steps", "eps_a", "eps", "a0", "eps_opt", "loss_gd_opt",
-            "loss_bn", "eff_step", "status")
+CONTRACT = (
+    "h",
+    "u",
+    "w0",
+    "kappa",
+    "steps",
+    "eps_a",
+    "eps",
+    "a0",
+    "eps_opt",
+    "loss_gd_opt",
+    "loss_bn",
+    "eff_step",
+    "status",
+)
 
 
 def test_files_and_contract(fig1_quick):
@@ -177,8 +190,9 @@ def test_mp_ladder_needs_more_than_50_digits():
     digits disagree with each other and with float64; 200 and 400 digits agree with float64's
     eps^ = 0.34057... to 8+ digits -- the ladder settles there and float64 is confirmed."""
     u = f1.draw_u(0)
-    s = f1.Fig1Settings(kappas=(10.0,), eps_a=f1.PAPER_EPS_A[8:9], eps=f1.PAPER_EPS[35:36],
-                        a0=np.array([1e-8]))
+    s = f1.Fig1Settings(
+        kappas=(10.0,), eps_a=f1.PAPER_EPS_A[8:9], eps=f1.PAPER_EPS[35:36], a0=np.array([1e-8])
+    )
     d = f1.compute_fig1(10.0, u, s)
     ref = f1.mp_reference(d, 0, 0, 0)
     assert ref["resolved"] and ref["dps"] >= 200

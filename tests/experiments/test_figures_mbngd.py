@@ -40,7 +40,8 @@ def test_fig56_files(fig, fig5_quick, fig6_quick):
     for k in ("mb_eff_step", "mb_loss", "mb_err", "mb_loss0", "mb_loss_half", "gd_loss", "gd_err"):
         assert d[k].shape == (T, n), k
     assert np.allclose(np.linalg.norm(d["u"], axis=1), 1) and np.allclose(
-        np.linalg.norm(d["w0"], axis=1), 1)
+        np.linalg.norm(d["w0"], axis=1), 1
+    )
     # MBNGD never diverges (T-B.1); every value finite
     assert np.all(d["mb_status"] != 2)
     assert np.all(np.isfinite(d["mb_loss"])) and np.all(np.isfinite(d["mb_eff_step"]))
@@ -51,8 +52,10 @@ def test_fig56_files(fig, fig5_quick, fig6_quick):
     assert not np.any(gdiv[:, d["eps"] < 2.0 / d["h"].max()])
     js = json.loads((out / f"fig{fig}_summary.json").read_text())
     assert js["provenance"]["seed"] == 0 and js["provenance"]["versions"]["numpy"]
-    assert set(js["findings"]) >= {"optimal_mbngd_rate_better_than_gd",
-                                   "gmean_more_reliable_than_amean"}
+    assert set(js["findings"]) >= {
+        "optimal_mbngd_rate_better_than_gd",
+        "gmean_more_reliable_than_amean",
+    }
 
 
 def test_fig5_gd_opt_closed_form(fig5_quick):
@@ -87,10 +90,17 @@ def test_fig6_rate_vs_figure_level(fig6_quick):
 
 
 def test_rate_predicates_flip():
-    base = {"d": 5, "best_late_rate_ratio": 2.0, "best_late_eps": 1e-3, "steps": 10,
-            "kappa_star_predicted_rate_ratio": 3.0, "best_exponent_ratio": 2.0,
-            "best_mb_loss_gmean": 1e-9, "gd_opt_loss_gmean": 1e-2,
-            "loss_ratio_best_mb_over_gd_opt": 1e-7}
+    base = {
+        "d": 5,
+        "best_late_rate_ratio": 2.0,
+        "best_late_eps": 1e-3,
+        "steps": 10,
+        "kappa_star_predicted_rate_ratio": 3.0,
+        "best_exponent_ratio": 2.0,
+        "best_mb_loss_gmean": 1e-9,
+        "gd_opt_loss_gmean": 1e-2,
+        "loss_ratio_best_mb_over_gd_opt": 1e-7,
+    }
     assert mb.finding_mbngd_better(base)[0] and not mb.finding_not_noticeably_better(base)[0]
     slow = dict(base, best_late_rate_ratio=1.05)
     assert not mb.finding_mbngd_better(slow)[0] and mb.finding_not_noticeably_better(slow)[0]
@@ -107,21 +117,27 @@ def test_gmean_reliability_predicate_flips():
         se = mb.bootstrap_se(x, np.random.default_rng(2))
         st = mb.running_stability(x)
         g = se["se_ln_gmean"] < se["se_ln_amean"]
-        return {"d": 1, "tests": T, "fraction_eps_gmean_smaller_se": float(np.mean(g)),
-                "median_se_ln_gmean": float(np.median(se["se_ln_gmean"])),
-                "median_se_ln_amean": float(np.median(se["se_ln_amean"])),
-                "median_late_fluct_gmean": float(np.median(st["fluct_gmean"])),
-                "median_late_fluct_amean": float(np.median(st["fluct_amean"]))}
+        return {
+            "d": 1,
+            "tests": T,
+            "fraction_eps_gmean_smaller_se": float(np.mean(g)),
+            "median_se_ln_gmean": float(np.median(se["se_ln_gmean"])),
+            "median_se_ln_amean": float(np.median(se["se_ln_amean"])),
+            "median_late_fluct_gmean": float(np.median(st["fluct_gmean"])),
+            "median_late_fluct_amean": float(np.median(st["fluct_amean"])),
+        }
 
     lognormal = np.exp(3 * rng.standard_normal((T, n)))
     assert mb.finding_gmean_reliable(summary(lognormal))[0]
-    left_tail = np.exp(-rng.exponential(4.0, (T, n)) ** 2)
+    left_tail = np.exp(-(rng.exponential(4.0, (T, n)) ** 2))
     assert not mb.finding_gmean_reliable(summary(left_tail))[0]
 
 
 def test_interval_width_and_trend():
     x = np.log10(np.logspace(-3, 3, 7))
-    assert mb.interval_width(x, np.array([0, 0, 1, 1, 1, 0, 0.0]), 0.8) == pytest.approx(2 + 2 * 0.2)
+    assert mb.interval_width(x, np.array([0, 0, 1, 1, 1, 0, 0.0]), 0.8) == pytest.approx(
+        2 + 2 * 0.2
+    )
     assert mb.interval_width(x, np.zeros(7), 0.8) == 0.0
     assert mb.kendall_tau([1, 2, 3], [1, 2, 3]) == 1.0
     assert mb.kendall_tau([1, 2, 3], [3, 2, 1]) == -1.0

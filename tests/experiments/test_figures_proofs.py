@@ -6,17 +6,34 @@ from proofs import section4_ols_figures as s4
 
 
 def _panel(rate_ok=True, colours=True):
-    return {"analysis": {
-        "kappa": 1000.0,
-        "gd_rate": {"rho_closed_form": 0.998, "rho_second_mode": 0.9978,
-                    "rho_measured": 0.998 if rate_ok else 0.99, "relative_error": 0.0},
-        "colours_present": {"near&better": colours, "near&worse": True, "far&better": True,
-                            "far&worse": True}}}
+    return {
+        "analysis": {
+            "kappa": 1000.0,
+            "gd_rate": {
+                "rho_closed_form": 0.998,
+                "rho_second_mode": 0.9978,
+                "rho_measured": 0.998 if rate_ok else 0.99,
+                "relative_error": 0.0,
+            },
+            "colours_present": {
+                "near&better": colours,
+                "near&worse": True,
+                "far&better": True,
+                "far&worse": True,
+            },
+        }
+    }
 
 
 def _mp(agree=True):
-    smp = {"agree": agree, "eps": 1e13, "eps_a": 1.0, "a0": 1e-8, "float64_eff_step": 0.3,
-           "mp_eff_step": 0.2}
+    smp = {
+        "agree": agree,
+        "eps": 1e13,
+        "eps_a": 1.0,
+        "a0": 1e-8,
+        "float64_eff_step": 0.3,
+        "mp_eff_step": 0.2,
+    }
     return {"samples": [smp], "n": 1, "all_agree": agree}
 
 
