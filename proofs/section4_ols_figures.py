@@ -242,6 +242,14 @@ def check_f1_beats_gd(ctx: CheckContext) -> MethodResult:
         }
         for a in ans
     ]
+    shown = [a for a in ans if f1.finding_beats_gd(a)[0]]
+    if shown:
+        a = shown[0]
+        r.evidence += (
+            f"; the paper's explanation kappa* < kappa predicts a loss ratio of only "
+            f"{a['kappa_star_predicted_loss_ratio']:.2f} at kappa={a['kappa']:g} "
+            f"(kappa*={a['kappa_star']:.4g}), observed {a['best_loss_ratio_bn_over_gd']:.2g}"
+        )
     return r
 
 
@@ -265,6 +273,13 @@ def check_f1_widens(ctx: CheckContext) -> MethodResult:
         ]
         for a in ans
     }
+    partial = [
+        f"at kappa={k:g} it holds for a0 in {v}"
+        for k, v in r.details["what_holds"].items()
+        if not f1.finding_widens(next(a for a in ans if a["kappa"] == k))[0]
+    ]
+    if partial:
+        r.evidence += "; " + "; ".join(partial)
     return r
 
 
