@@ -130,6 +130,10 @@ def t33_verdict(claim: str, counts: dict[str, int], examples: list[dict[str, Any
         return MethodResult("refuted", method, ev, details=det,
                             counterexample=bad_ex[0] if bad_ex else None)
     if counts[UNDECIDED]:
+        if "undecided_still_contracting" in det:
+            ev += (f"; undecided: {det['undecided_still_contracting']} still contracting at the "
+                   f"last chunk, {det['undecided_not_contracting_or_stalled']} stalled (update "
+                   f"below float64 resolution)")
         return MethodResult("inconclusive", method, ev + "; undecided runs are not counted",
                             details={**det, "undecided_examples": examples[:3]})
     return MethodResult("verified", method, ev, details=det)
