@@ -69,7 +69,7 @@ def _mv(M: mpmath.matrix, x: Sequence) -> list:
 
 
 def _dot(x: Sequence, y: Sequence):
-    return mpmath.fsum(a * b for a, b in zip(x, y))
+    return mpmath.fsum(a * b for a, b in zip(x, y, strict=False))
 
 
 def bn_objective_mp(H: Any, u: Any, a: Any, w: Any, noise: Any = 0, dps: int = DPS):
