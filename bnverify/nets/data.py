@@ -291,7 +291,7 @@ def write_cifar_batch(path: str | os.PathLike[str], images: np.ndarray, labels: 
     obj = {
         b"batch_label": b"generated",
         b"labels": [int(v) for v in labels],
-        b"data": np.ascontiguousarray(images, dtype=np.uint8).reshape(len(labels), 3072),
-        b"filenames": [f"{i}.png".encode() for i in range(len(labels))],
+        b"data": np.ascontiguousarray(images, dtype=np.uint8).reshape(-1, 3072),
+        b"filenames": [f"{i}.png".encode() for i in range(len(images))],
     }
     Path(path).write_bytes(pickle.dumps(obj, protocol=2))

@@ -120,10 +120,12 @@ def to_tensors(ds: Dataset, device: torch.device, dtype: torch.dtype = torch.flo
 def summarise_curve(lrs: np.ndarray, losses: np.ndarray, init: float, per_decade: int) -> dict[str, Any]:
     """Statistics of one method's ``losses[lr, seed]`` (definitions in the module docstring)."""
     finite = np.isfinite(losses).all(axis=1)
-    mean = np.where(finite, losses.mean(axis=1), np.inf)
+    with np.errstate(invalid="ignore", over="ignore"):  # rows with inf are masked just below
+        mean = np.where(finite, losses.mean(axis=1), np.inf)
+        std = np.where(finite, losses.std(axis=1), np.nan)
     stable = finite & (losses < init).all(axis=1)
     out: dict[str, Any] = {
-        "mean": mean, "std": np.where(finite, losses.std(axis=1), np.nan),
+        "mean": mean, "std": std,
         "stable": stable,
         "largest_stable_lr": float(lrs[stable].max()) if stable.any() else None,
         "unstable_above": bool(stable.any() and not stable[-1]),

@@ -1,0 +1,148 @@
+"""The batched trainer against the one-model loop, Lemma A.9 on networks (L-A.9), and the claim
+checks of proofs/section4_networks.py fed deliberately wrong variants (each must fail)."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import proofs.section4_networks as S  # noqa: E402
+from bnverify.errors import BNVerifyError  # noqa: E402
+from bnverify.nets import networks as N  # noqa: E402
+from bnverify.nets.data import load_embedded  # noqa: E402
+from bnverify.nets.experiments import Fig3Panel, run_a9, summarise_curve  # noqa: E402
+from bnverify.nets.train import (  # noqa: E402
+    epoch_orders,
+    resolve_device,
+    stack,
+    train_batched,
+    train_single,
+)
+
+
+def _data(n=200, dtype=torch.float64):
+    x, y = load_embedded("mnist").subset(n).as_float()
+    return torch.as_tensor(x, dtype=dtype), torch.as_tensor(y)
+
+
+@pytest.mark.parametrize("make", [N.one_fc, lambda: N.two_cnn_two_fc(channels=(2, 3), hidden=8)])
+def test_vmap_trainer_matches_plain_loop(make):
+    """Two models (different seeds, data orders and rates) trained together equal two plain
+    autograd loops.  float64; the one-layer net agrees exactly; for the conv net vmap runs a
+    grouped convolution whose summation order differs, so agreement is to 1e-12 relative
+    (rounding 1e-16 per operation over 2 epochs of 2 steps)."""
+    spec = make()
+    x, y = _data()
+    p = [N.glorot_init(spec, s, torch.float64) for s in (0, 1)]
+    orders = np.stack([epoch_orders(s, 200, epochs=2) for s in (0, 1)])
+    lw, lb = np.array([0.3, 2.0]), np.array([0.1, 0.05])
+    res = train_batched(spec, x, y, stack(p), lw, lb, orders)
+    for m in range(2):
+        ref = train_single(spec, x, y, p[m], lw[m], lb[m], orders[m])
+        if spec.name == "1fc":
+            np.testing.assert_array_equal(res.step_loss[m], ref.step_loss[0])
+            assert res.final_loss[m] == ref.final_loss[0]
+        else:
+            np.testing.assert_allclose(res.step_loss[m], ref.step_loss[0], rtol=1e-12)
+            np.testing.assert_allclose(res.final_loss[m], ref.final_loss[0], rtol=1e-12)
+
+
+def test_divergence_is_a_result():
+    spec = N.one_fc(bn=False)
+    x, y = _data(dtype=torch.float32)
+    p = stack([N.glorot_init(spec, 0)] * 2)
+    res = train_batched(spec, x, y, p, np.array([0.1, 1e30]), np.zeros(2),
+                        np.stack([epoch_orders(0, 200)] * 2))
+    assert np.isfinite(res.final_loss[0]) and res.final_loss[1] == np.inf or \
+        res.final_loss[1] > 1.0  # softmax saturates: the loss is bounded but bad
+
+
+def test_lemma_a9_scaling_exact_with_eps0():
+    """L-A.9: r w0 with lr r^2 and BN eps = 0 gives the same loss at every step: bit-identical
+    for powers of two (exact in binary floating point), to 1e-13 for r = 10, 0.1 (float64
+    rounding over 4 steps)."""
+    res = run_a9([1.0, 4.0, 0.25, 10.0, 0.1], 0.0, steps=4, n_train=200, channels=(2, 3),
+                 hidden=8)
+    dev = res.max_abs_deviation()
+    assert dev[1] == 0.0 and dev[2] == 0.0
+    assert dev[3] < 1e-13 and dev[4] < 1e-13
+    wrong = run_a9([1.0, 4.0], 0.0, steps=4, n_train=200, channels=(2, 3), hidden=8,
+                   lr_power=1.0)
+    assert wrong.max_abs_deviation()[1] > 1e-3
+
+
+def test_lemma_a9_eps_deviation_grows_as_r_shrinks():
+    res = run_a9([100.0, 1.0, 0.1, 0.01], 1e-3, steps=4, n_train=200, net="1fc")
+    dev = res.max_abs_deviation()[1:]
+    assert np.all(np.diff(dev) > 0) and dev[0] < 1e-2 < dev[-1]
+
+
+def test_check_a9_fails_on_wrong_scaling():
+    good = S.verdict_a9(S.a9_experiment("quick", 0))
+    assert good.verdict == "verified", good.evidence
+    bad = S.verdict_a9(S.a9_experiment("quick", 0, lr_power=1.0))
+    assert bad.verdict == "refuted" and bad.counterexample["lr_power"] == 1.0
+
+
+def test_check_f2_fails_on_wrong_scaling():
+    assert S.verdict_f2(S.f2_experiment("quick", 0)).verdict == "verified"
+    bad = S.verdict_f2(S.f2_experiment("quick", 0, power=1.0))
+    assert bad.verdict == "refuted" and "do not collapse" in bad.evidence
+
+
+def _panel(net, gd, bngd, sep, init=2.3, lrs=(0.01, 0.1, 1, 10, 100, 1000)):
+    lrs = np.array(lrs, float)
+    losses = {m: np.array(v, float)[:, None] for m, v in
+              (("gd", gd), ("bngd", bngd), ("bngd_sep", sep))}
+    p = Fig3Panel("fashion" if net != "1fc" else "mnist", net, "test", 100, lrs, [0], losses,
+                  init, 1, 0.1, 0.0)
+    p.summary = {m: summarise_curve(lrs, v, init, 1) for m, v in losses.items()}
+    return p
+
+
+INF = np.inf
+
+
+def test_check_f3_claims_can_fail():
+    shallow = _panel("1fc", [2, 1.0, 0.9, 3, INF, INF], [2, 0.9, 0.8, 2.5, INF, INF],
+                     [2, 0.9, 0.8, 0.8, 0.85, 0.9])
+    deep = _panel("2cnn2fc", [2.2, 2.0, 1.9, 3, INF, INF], [1.9, 1.2, 1.1, 2.5, INF, INF],
+                  [1.9, 1.2, 1.1, 1.15, 1.2, 1.3])
+    assert S.verdict_f3_claims((shallow, deep)).verdict == "verified"
+    # separate-lr BNGD that diverges as early as GD: "much larger range" fails
+    deep_bad = _panel("2cnn2fc", [2.2, 2.0, 1.9, 3, INF, INF], [1.9, 1.2, 1.1, 2.5, INF, INF],
+                      [1.9, 1.2, 1.1, 3.0, INF, INF])
+    r = S.verdict_f3_claims((shallow, deep_bad))
+    assert r.verdict == "refuted" and "fashion:sep_stable_much_larger" in r.evidence
+    # BN helping the deep net no more than the shallow one: gain comparison fails
+    deep_nogain = _panel("2cnn2fc", [1.9, 1.2, 1.1, 3, INF, INF], [1.9, 1.2, 1.1, 2.5, INF, INF],
+                         [1.9, 1.2, 1.1, 1.15, 1.2, 1.3])
+    r = S.verdict_f3_claims((shallow, deep_nogain))
+    assert r.verdict == "refuted" and "bn_gain_deep_gt_shallow" in r.evidence
+
+
+def test_check_f3_can_fail():
+    ok = _panel("1fc", [2, 1.0, 0.9, 3, INF, INF], [2, 0.9, 0.8, 2.5, INF, INF],
+                [2, 0.9, 0.8, 0.8, 0.85, 0.9])
+    assert S.verdict_f3((ok,), []).verdict == "verified"
+    flat = _panel("1fc", [2.3] * 6, [2, 0.9, 0.8, 2.5, INF, INF], [2, 0.9, 0.8, 0.8, 0.85, 0.9])
+    assert S.verdict_f3((flat,), []).verdict == "refuted"
+    mismatch = [{"batched": 1.0, "single": 1.1}]
+    assert S.verdict_f3((ok,), mismatch).verdict == "refuted"
+
+
+def test_checks_inconclusive_without_torch(monkeypatch):
+    from bnverify.claims import CheckContext
+
+    monkeypatch.setattr(S, "_torch_ok", lambda: False)
+    for fn in (S.check_a9, S.check_f2, S.check_f3, S.check_f3_claims):
+        r = fn(CheckContext())
+        assert r.verdict == "inconclusive" and "torch not installed" in r.evidence
+
+
+def test_resolve_device():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in ("cpu", "cuda")
+    if not torch.cuda.is_available():
+        with pytest.raises(BNVerifyError, match="no CUDA"):
+            resolve_device("cuda")
