@@ -87,13 +87,16 @@ def test_validation_errors_name_the_field(H, u, field):
 
 
 def test_spd_tolerance_scales_with_norm():
-    # a tiny but genuinely positive eigenvalue relative to the norm is rejected only below
-    # d * eps * ||H||; scaling H by 1e20 changes nothing
-    H = np.diag([1.0, 1e-10])
-    OLSProblem(H, [1.0, 1.0])
-    OLSProblem(1e20 * H, [1.0, 1.0])
-    with pytest.raises(BNVerifyError):
-        OLSProblem(np.diag([1.0, 1e-17]), [1.0, 1.0])
+    # dense H: a small eigenvalue relative to the norm is rejected only below d * eps * ||H||
+    # (its sign is not determined by float64 data); scaling H by 1e20 changes nothing
+    c, s = np.cos(0.3), np.sin(0.3)
+    Q = np.array([[c, -s], [s, c]])
+    OLSProblem((Q * [1.0, 1e-10]) @ Q.T, [1.0, 1.0])
+    OLSProblem(1e20 * (Q * [1.0, 1e-10]) @ Q.T, [1.0, 1.0])
+    with pytest.raises(BNVerifyError, match="not positive definite"):
+        OLSProblem((Q * [1.0, 1e-17]) @ Q.T, [1.0, 1.0])
+    # diagonal H: the eigenvalues are the entries, exactly, so any positive entry is accepted
+    assert OLSProblem(np.diag([1.0, 1e-17]), [1.0, 1.0]).kappa == 1e17
 
 
 def test_noise_validation():

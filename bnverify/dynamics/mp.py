@@ -477,12 +477,15 @@ def compare_float_mp(
     config: dict[str, Any],
     method: str = "bngd",
     steps: int = 100,
-    dps: int = 50,
+    dps: int | str = 50,
     rtol: float = 1e-10,
+    digits: int = 17,
 ) -> dict[str, Any]:
     """Run ``config`` in float64 and at ``dps`` digits with history every step; report the first
     step at which any history scalar disagrees by more than ``rtol`` (relative), and the largest
-    relative disagreement overall.  ``config`` holds ``H``/``H_diag``, ``u``, ``w0``, ``a0``,
+    relative disagreement overall.  ``dps="auto"`` escalates the precision until ``digits``
+    significant digits of the high-precision run are stable (some configurations need far more
+    than 50 digits: a huge first step can wipe out most of them).  ``config`` holds ``H``/``H_diag``, ``u``, ``w0``, ``a0``,
     ``eps_a``, ``eps`` (and optional ``noise``) as for ``bnverify run``."""
     from ..config import problem_from_config
     from .batched import run
@@ -493,6 +496,7 @@ def compare_float_mp(
         method=method,
         steps=steps,
         precision=dps,
+        digits=digits,
         history_stride=1,
         **{
             k: config[k]
@@ -527,7 +531,7 @@ def compare_float_mp(
                 }
     return {
         "steps": steps,
-        "dps": dps,
+        "dps": mr.dps,
         "rtol": rtol,
         "first_disagreement": first,
         "max_relative_difference": worst,
