@@ -107,6 +107,10 @@ def run_checks(
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
+        # workers inherit the environment at spawn: one BLAS/numba thread each (the matrices
+        # here are small, and the processes already occupy the cores)
+        saved = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+        os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
         with ProcessPoolExecutor(
             max_workers=min(jobs, len(ids)),
             initializer=_worker_init,
@@ -117,6 +121,11 @@ def run_checks(
                 cid = futs[fut]
                 by_id[cid] = fut.result()
                 bar.update(cid)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     bar.close()
     results = [by_id[cid] for cid in ids]
     elapsed = time.perf_counter() - t0
