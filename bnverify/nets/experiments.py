@@ -80,7 +80,7 @@ FIG3_PROFILES: dict[str, dict[str, Profile]] = {
 }
 # Fig. 2: grid in lr / eta^2 (the scaling variable of Lemma A.9)
 FIG2_PROFILES = {
-    "quick": Profile(1000, 1e-3, 1e2, 2, 3),
+    "quick": Profile(1000, 1e-3, 1e2, 2, 2),
     "full": Profile(None, 1e-4, 1e3, 2, 5),
 }
 FIG2_ETAS = (0.01, 0.1, 1.0, 10.0, 100.0)

@@ -69,10 +69,6 @@ class TrainResult:
     step_loss: np.ndarray
 
 
-def _lr_column(lr: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-    return lr.view((-1,) + (1,) * (ref.dim() - 1))
-
-
 def train_batched(spec: NetSpec, x: torch.Tensor, y: torch.Tensor,
                   params: dict[str, torch.Tensor], lr_w: np.ndarray, lr_bn: np.ndarray,
                   orders: np.ndarray, eval_batches: np.ndarray | None = None) -> TrainResult:
@@ -88,25 +84,53 @@ def train_batched(spec: NetSpec, x: torch.Tensor, y: torch.Tensor,
     lb = torch.as_tensor(np.asarray(lr_bn, dtype=float), dtype=dt, device=dev)
     if lw.shape != (m,) or lb.shape != (m,) or orders.shape[0] != m:
         raise BNVerifyError("train: lr_w, lr_bn and orders need one entry per model")
-    lrs = {k: _lr_column(lb if is_bn_param(k) else lw, v) for k, v in params.items()}
-    idx_all = torch.as_tensor(orders, device=dev)
 
     def model_loss(p: dict[str, torch.Tensor], xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         return loss(spec, p, xb, yb)
 
-    step_fn = vmap(grad_and_value(model_loss))
-    p = {k: v.clone() for k, v in params.items()}
+    groups = shared_order_groups(orders)
+    if groups is None:  # every model its own minibatches: one vmap over models
+        perm = np.arange(m)
+        lead: tuple[int, ...] = (m,)
+        idx_all = torch.as_tensor(orders, device=dev)
+        step_fn = vmap(grad_and_value(model_loss))
+    else:  # G groups of K models sharing minibatches: the inner vmap sees one input batch,
+        # so the first layer is one wide matmul/convolution for the whole group
+        perm = np.concatenate(groups)
+        lead = (len(groups), len(groups[0]))
+        idx_all = torch.as_tensor(orders[[g[0] for g in groups]], device=dev)
+        step_fn = vmap(vmap(grad_and_value(model_loss), in_dims=(0, None, None)))
+    tperm = torch.as_tensor(perm, device=dev)
+    p = {k: v[tperm].reshape(lead + v.shape[1:]).clone() for k, v in params.items()}
+    lrs = {k: (lb if is_bn_param(k) else lw)[tperm].reshape(lead + (1,) * (v.dim() - 1))
+           for k, v in params.items()}
     steps = orders.shape[1]
-    step_loss = torch.empty((m, steps), dtype=dt, device=dev)
+    step_loss = torch.empty(lead + (steps,), dtype=dt, device=dev)
     with torch.no_grad():
         for t in range(steps):
             idx = idx_all[:, t]
             grads, val = step_fn(p, x[idx], y[idx])
-            step_loss[:, t] = val
+            step_loss[..., t] = val
             for k in p:
                 p[k] = p[k] - lrs[k] * grads[k]
+    inv = torch.as_tensor(np.argsort(perm), device=dev)
+    p = {k: v.reshape((m,) + v.shape[len(lead):])[inv] for k, v in p.items()}
+    step_loss = step_loss.reshape(m, steps)[inv]
     final = evaluate_batched(spec, x, y, p, eval_batches)
     return TrainResult(final, step_loss.cpu().double().numpy())
+
+
+def shared_order_groups(orders: np.ndarray) -> list[np.ndarray] | None:
+    """Indices of models grouped by identical minibatch order, when there are fewer orders than
+    models and every group has the same size (a sweep over learning rates x seeds); else None."""
+    m = orders.shape[0]
+    buckets: dict[bytes, list[int]] = {}
+    for i in range(m):
+        buckets.setdefault(orders[i].tobytes(), []).append(i)
+    sizes = {len(v) for v in buckets.values()}
+    if len(buckets) == m or len(sizes) != 1:
+        return None
+    return [np.array(v) for v in buckets.values()]
 
 
 def evaluate_batched(spec: NetSpec, x: torch.Tensor, y: torch.Tensor,
