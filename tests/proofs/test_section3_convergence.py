@@ -141,3 +141,23 @@ def test_mutation_p35_wrong_power_is_refuted():
 def test_mutation_gd_step_has_no_stationary_point():
     assert not s3.interior_stationary_point(lambda e: np.asarray(e, float), 1e-6, 1e8).holds
     assert s3.interior_stationary_point(lambda e: e / (1 + e**2), 1e-6, 1e8).holds
+
+
+def test_upper_bound_fallback_matches_exact(monkeypatch):
+    exact = s3.upper_bound_95_safe(3, 100)
+
+    def boom(k, n):
+        raise RuntimeError("no convergence")
+
+    monkeypatch.setattr(s3, "upper_bound_95", boom)
+    assert s3.upper_bound_95_safe(3, 100) == pytest.approx(exact, rel=1e-9)
+    assert 4.4e-4 < s3.upper_bound_95_safe(22, 50000) < 7e-4
+
+
+def test_insensitive_handles_a_peak_narrower_than_the_grid():
+    def spike(e):
+        e = np.asarray(e, float)
+        return 0.1 * e / (1 + e**2) + np.where(np.abs(np.log(e / 3.155)) < 0.004, 0.3, 0.0)
+
+    o = s3.interior_stationary_point(spike, 1e-6, 1e8)
+    assert o.holds and o.measured["flat_width_decades"] >= 0.0
