@@ -13,10 +13,11 @@ three seeds.  The verdicts
 are therefore about *one epoch on a small real subset*, and say so in their details.
 
 Readings.
-* L-A.9 (Lemma A.9, eq. 29-33): "{w0, eps, *} and {r w0, r^2 eps, *} are equivalent" for BN
-  without the variance regulariser; read on networks as: scaling every pre-BN weight and bias by
-  r and their learning rate by r^2, with the BN parameters and their rate ``lr_a`` unchanged,
-  gives the same loss at every step (float64, BN eps = 0).
+* L-A.9 (Lemma A.9, eq. 29-33): "Suppose r = 0 [read r != 0], {w0, eps, *} and {r w0, r^2 eps,
+  *} are equivalent" for BN without the variance regulariser; read on networks as: scaling every
+  pre-BN weight and bias by r and their learning rate by r^2, with the BN parameters and their
+  rate ``lr_a`` unchanged, gives the same loss at every step (float64, BN eps = 0).  Negative r
+  are tested too (the printed condition is r != 0).
 * F2: the learning rate of the BN parameters is held fixed (``lr_a``), as Lemma A.9 requires;
   "obeys the scaling law for large eta" = curves against lr/eta^2 coincide for the two largest
   eta; "shifted for small eta" = the smallest eta's curve differs.
@@ -32,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from bnverify.claims import CheckContext, MethodResult, check
+from bnverify.claims import CheckContext, Correction, MethodResult, check
 
 NO_TORCH = "torch not installed (pip install 'bnverify[torch]')"
 
@@ -69,45 +70,58 @@ def _device() -> Any:
 # ----------------------------------------------------------------------------------------------
 
 
+NEGATIVE_RS = [-1.0, -2.0 ** 3, -0.1]
+
+
 def a9_experiment(profile: str, seed: int, lr_power: float = 2.0) -> dict[str, Any]:
     """Train BN networks (eps = 0, float64) from ``r w0`` at weight rate ``lr_w r^lr_power`` for
-    several r; return per-r max deviation of the loss trajectory from r = 1, and (details) the
-    same with BN eps = 1e-3 (deviation grows as r shrinks).  Quick: network (1) (the one-layer
-    BN model of eq. 30 with the softmax mean-square loss) for seven r and a 2/4-channel network
-    (2) for four r; thorough: network (2) at LeNet widths, 30 steps."""
+    several r; return per-r max deviation of the loss trajectory from r = 1: for r > 0, for
+    r < 0 as printed (BN scales unchanged) and for r < 0 with every BN scale negated (the
+    network form of the correction a0 -> -a0), and (details) the deviation with BN eps = 1e-3
+    (grows as r shrinks).  Quick: network (1) (the one-layer BN model of eq. 30 with the
+    softmax mean-square loss) and a 2/4-channel network (2); thorough: network (2) at LeNet
+    widths, 30 steps."""
     from bnverify.nets.experiments import run_a9
 
+    pos = [1.0, 2.0 ** 3, 2.0 ** -3, 10.0, 0.1, 1e2, 1e-2]
     if profile == "thorough":
-        runs = [("2cnn2fc", [1.0, 2.0 ** 3, 2.0 ** -3, 10.0, 0.1, 1e2, 1e-2],
-                 dict(steps=30, n_train=1000, channels=(6, 16), hidden=120))]
-        eps_net = runs[0]
+        runs = [("2cnn2fc", pos, dict(steps=30, n_train=1000, channels=(6, 16), hidden=120))]
     else:
-        runs = [("1fc", [1.0, 2.0 ** 3, 2.0 ** -3, 10.0, 0.1, 1e2, 1e-2],
-                 dict(steps=8, n_train=400)),
+        runs = [("1fc", pos, dict(steps=8, n_train=400)),
                 ("2cnn2fc", [1.0, 2.0 ** 3, 10.0, 0.1],
                  dict(steps=3, n_train=200, channels=(2, 4), hidden=16))]
-        eps_net = runs[0]
-    rs_all: list[float] = []
-    dev_all: list[float] = []
-    nets: list[str] = []
-    setups = []
+    eps_net = runs[0]
+    out: dict[str, Any] = {"rs": [], "nets": [], "deviation": [], "neg_rs": [], "neg_nets": [],
+                           "neg_deviation": [], "neg_flipped_deviation": [], "setup": [],
+                           "lr_power": lr_power}
     for net, rs, kw in runs:
         res = run_a9(rs, 0.0, seed=seed, lr_power=lr_power, net=net, **kw)
-        rs_all += rs
-        dev_all += [float(v) for v in res.max_abs_deviation()]
-        nets += [net] * len(rs)
-        setups.append(res.details)
+        out["rs"] += rs
+        out["nets"] += [net] * len(rs)
+        out["deviation"] += [float(v) for v in res.max_abs_deviation()]
+        out["setup"].append(res.details)
+        for flip in (False, True):
+            neg = run_a9([1.0, *NEGATIVE_RS], 0.0, seed=seed, lr_power=lr_power, net=net,
+                         flip_scale_for_negative_r=flip, **kw)
+            key = "neg_flipped_deviation" if flip else "neg_deviation"
+            out[key] += [float(v) for v in neg.max_abs_deviation()[1:]]
+        out["neg_rs"] += NEGATIVE_RS
+        out["neg_nets"] += [net] * len(NEGATIVE_RS)
     eps_rs = [1e2, 1.0, 1e-1, 1e-2]
     with_eps = run_a9(eps_rs, 1e-3, seed=seed, lr_power=lr_power, net=eps_net[0], **eps_net[2])
-    return {"rs": rs_all, "nets": nets, "deviation": dev_all, "eps_rs": eps_rs,
-            "eps_net": eps_net[0], "eps_deviation": with_eps.max_abs_deviation(),
-            "setup": setups, "lr_power": lr_power}
+    out.update(eps_rs=eps_rs, eps_net=eps_net[0], eps_deviation=with_eps.max_abs_deviation())
+    return out
 
 
 def verdict_a9(res: dict[str, Any]) -> MethodResult:
+    """As printed, r != 0: every r must reproduce the r = 1 trajectory (to A9_TOL)."""
     dev = np.asarray(res["deviation"], dtype=float)
+    neg = np.asarray(res["neg_deviation"], dtype=float)
+    flipped = np.asarray(res["neg_flipped_deviation"], dtype=float)
     rs, nets = res["rs"], res["nets"]
-    bad = [(n, r, d) for n, r, d in zip(nets, rs, dev, strict=True) if not d <= A9_TOL]
+    bad_pos = [(n, r, d) for n, r, d in zip(nets, rs, dev, strict=True) if not d <= A9_TOL]
+    bad_neg = [(n, r, d) for n, r, d in zip(res["neg_nets"], res["neg_rs"], neg, strict=True)
+               if not d <= A9_TOL]
     exact_pow2 = all(d == 0.0 for r, d in zip(rs, dev, strict=True) if math.log2(r).is_integer())
     eps_dev = np.asarray(res["eps_deviation"], dtype=float)
     grows = bool(np.all(np.diff(eps_dev[1:]) > 0))  # eps = 1e-3: r = 1, 0.1, 0.01 vs r = 100
@@ -116,20 +130,34 @@ def verdict_a9(res: dict[str, Any]) -> MethodResult:
     where = (f"networks {sorted(set(nets))} with BN (eps = 0) on MNIST, float64, "
              f"{', '.join(str(s['steps']) + ' steps/' + str(s['n_train']) + ' images' for s in res['setup'])}, "
              f"weights and biases x r, their lr x r^{res['lr_power']:g}, BN params and lr_a fixed")
-    if not bad:
+    pos_text = (f"r > 0 in {sorted(set(rs))}: every step's loss equals r = 1 to {dev.max():.1e} "
+                f"(<= {A9_TOL:g}; powers of two bit-identical: {exact_pow2}); BN eps = 1e-3: "
+                f"deviation grows as r shrinks: {grows} "
+                f"({', '.join(f'{v:.2g}' for v in eps_dev[1:])} at r = 1, 0.1, 0.01)")
+    if bad_pos:
+        net, r, d = bad_pos[0]
         return MethodResult(
-            "verified", "network",
-            f"{where}: every step's loss for r in {sorted(set(rs))} equals r = 1 to "
-            f"{dev.max():.1e} <= {A9_TOL:g} (powers of two bit-identical: {exact_pow2}); with "
-            f"BN eps = 1e-3 the deviation grows as r shrinks: {grows} "
-            f"({', '.join(f'{v:.2g}' for v in eps_dev[1:])} at r = 1, 0.1, 0.01)",
-            details)
-    net, r, d = bad[0]
+            "refuted", "network",
+            f"{where}: {net} at r = {r:g} deviates from r = 1 by {d:.3g} > {A9_TOL:g}", details,
+            counterexample={"net": net, "r": r, "max_abs_loss_deviation": d,
+                            "lr_power": res["lr_power"], "setup": res["setup"]})
+    if not bad_neg:
+        return MethodResult("verified", "network", f"{where}: {pos_text}; r < 0 too", details)
+    fixed = bool(np.all(flipped <= A9_TOL))
+    corr = Correction(
+        "Lemma A.9 holds on BN networks for r > 0; for r < 0 the equivalent configuration also "
+        "negates every BN scale (BN(r z) = -BN(z), the network form of a0 -> -a0)",
+        "verified" if fixed else "refuted",
+        f"r in {NEGATIVE_RS} with BN scales negated: max deviation {flipped.max():.1e} "
+        f"(tolerance {A9_TOL:g}) on {sorted(set(res['neg_nets']))}")
+    net, r, d = bad_neg[0]
     return MethodResult(
         "refuted", "network",
-        f"{where}: {net} at r = {r:g} deviates from r = 1 by {d:.3g} > {A9_TOL:g}", details,
+        f"{where}: {pos_text}; but as printed for r != 0: {net} at r = {r:g} (BN output changes "
+        f"sign) deviates by {d:.3g}", details,
         counterexample={"net": net, "r": r, "max_abs_loss_deviation": d,
-                        "lr_power": res["lr_power"], "setup": res["setup"]})
+                        "lr_power": res["lr_power"], "setup": res["setup"]},
+        correction=corr)
 
 
 @check("L-A.9", method="network", reading=__doc__.split("Readings.")[1].split("* F2")[0].strip())

@@ -223,6 +223,7 @@ def _a9(args: argparse.Namespace) -> int:
     _write_json(stem.with_suffix(".json"), ex.settings_json(
         command=_command_line(), device=str(device), seed=args.seed, steps=steps,
         lr_w=exact.lr_w, lr_a=exact.lr_a, dtype=exact.dtype, setup=exact.details,
+        network="2cnn2fc", channels=exact.details.get("channels"),
         eps0={"rs": exact.rs, "reference_r": exact.rs[exact.ref_index],
               "max_abs_deviation": exact.max_abs_deviation()},
         eps1e_3={"rs": with_eps.rs, "reference_r": with_eps.rs[with_eps.ref_index],

@@ -285,18 +285,27 @@ def run_a9(rs: list[float], bn_eps: float, steps: int = 10, seed: int = 0,
            lr_w: float = 0.5, lr_a: float = 0.1, lr_power: float = 2.0, n_train: int = 500,
            dtype: torch.dtype = torch.float64, device: torch.device | None = None,
            channels: tuple[int, int] = (4, 8), hidden: int = 32,
-           ds: Dataset | None = None, net: str = "2cnn2fc") -> A9Result:
+           ds: Dataset | None = None, net: str = "2cnn2fc",
+           flip_scale_for_negative_r: bool = False) -> A9Result:
     """Lemma A.9 (eq. 29-33) on network (2) (or ``net``) with BN on all layers: train from
     ``{r w0, r^lr_power * lr_w, lr_a}`` for each r (same data order and init direction) and
     record the minibatch loss of every step.  Lemma A.9 (BN without eps) predicts identical
-    trajectories for ``lr_power = 2``; ``rs[0]`` is the reference."""
+    trajectories for ``lr_power = 2`` and r > 0; ``rs[0]`` is the reference.  For r < 0 BN
+    flips the sign of its output (BN(r z) = -BN(z)); ``flip_scale_for_negative_r`` negates every
+    BN scale at r < 0 (the network analogue of ``a0 -> -a0``)."""
     device = device or torch.device("cpu")
     ds = (ds or load_dataset("mnist")).subset(n_train)
     prof = Profile(n_train, 1, 1, 1, 1, channels, hidden)
     spec = make_net(net, ds, prof).with_bn(True, bn_eps)
     x, y = to_tensors(ds, device, dtype)
     order = epoch_orders(seed, len(ds), epochs=max(1, -(-steps * 100 // len(ds))))[:steps]
-    params = stack([glorot_init(spec, seed, dtype, r=r) for r in rs])
+    inits = []
+    for r in rs:
+        p = glorot_init(spec, seed, dtype, r=r)
+        if flip_scale_for_negative_r and r < 0:
+            p = {k: -v if k.endswith(".bn_scale") else v for k, v in p.items()}
+        inits.append(p)
+    params = stack(inits)
     params = {k: v.to(device) for k, v in params.items()}
     lw = np.array([lr_w * r ** lr_power for r in rs])
     res = train_batched(spec, x, y, params, lw, np.full(len(rs), lr_a),
@@ -304,7 +313,8 @@ def run_a9(rs: list[float], bn_eps: float, steps: int = 10, seed: int = 0,
     return A9Result([float(r) for r in rs], bn_eps, lr_w, lr_a, lr_power, res.step_loss, 0,
                     str(dtype).replace("torch.", ""),
                     {"n_train": len(ds), "steps": steps, "seed": seed, "net": spec.name,
-                     "channels": list(channels), "hidden": hidden, "source": ds.source})
+                     **({} if net == "1fc" else {"channels": list(channels), "hidden": hidden}),
+                     "source": ds.source})
 
 
 def settings_json(**kw: Any) -> dict[str, Any]:

@@ -97,11 +97,18 @@ def test_lemma_a9_eps_deviation_grows_as_r_shrinks():
     assert np.all(np.diff(dev) > 0) and dev[0] < 1e-2 < dev[-1]
 
 
-def test_check_a9_fails_on_wrong_scaling():
-    good = S.verdict_a9(S.a9_experiment("quick", 0))
-    assert good.verdict == "verified", good.evidence
+def test_check_a9_and_its_wrong_variant():
+    """As printed (r != 0) the check refutes at r < 0 (BN(r z) = -BN(z)) and verifies the
+    correction (negated BN scales); every r > 0 agrees.  The wrong scaling lr ~ r (instead of
+    r^2) is caught at r > 0."""
+    res = S.a9_experiment("quick", 0)
+    good = S.verdict_a9(res)
+    assert max(res["deviation"]) <= S.A9_TOL
+    assert good.verdict == "refuted" and good.counterexample["r"] < 0
+    assert good.correction is not None and good.correction.verdict == "verified"
     bad = S.verdict_a9(S.a9_experiment("quick", 0, lr_power=1.0))
-    assert bad.verdict == "refuted" and bad.counterexample["lr_power"] == 1.0
+    assert bad.verdict == "refuted" and bad.counterexample["r"] > 0
+    assert bad.counterexample["lr_power"] == 1.0 and bad.correction is None
 
 
 def test_check_f2_fails_on_wrong_scaling():
