@@ -194,7 +194,7 @@ def a23_check(ctx: CheckContext) -> MethodResult:
 # E74-80
 # ----------------------------------------------------------------------------------------------
 
-E74_STEPS = 150
+E74_STEPS = 80
 
 
 @st.composite
@@ -335,7 +335,7 @@ def e78_property(ctx: CheckContext) -> MethodResult:
                           statement="||w1||^2 - ||w0||^2 = C3 eps^2 with C3 = a0^2 ||H e0||^2/"
                                     "sigma0^2 independent of eps",
                           tolerance="relative 1e-9 plus the rounding of the squared norms",
-                          max_examples=ctx.n(25, 400), key_suffix="78")
+                          max_examples=ctx.n(20, 400), key_suffix="78")
 
 
 def norm_growth_constant(p, x: dict, steps: int = 20000, power: float = 1.0) -> Outcome:

@@ -437,7 +437,7 @@ def norm_strict_property(ctx: CheckContext) -> MethodResult:
 # S3.linear: e_k converges linearly if eps^_k in (delta, 2/lambda_max - delta)
 # ----------------------------------------------------------------------------------------------
 
-LINEAR_STEPS = 150
+LINEAR_STEPS = 100
 
 
 def linear_rate_holds(c: Configuration, *, delta_frac: float = 0.05,
@@ -483,7 +483,7 @@ def linear_property(ctx: CheckContext) -> MethodResult:
         "S3.linear", linear_strategy(), linear_rate_holds, ctx,
         statement="||e_(k+1)||_H <= (1 - delta lambda_min)||e_k||_H when eps^_k in band",
         tolerance="relative 1e-12 plus the float64 floor 64 d 2^-52 sqrt(kappa) ||u||_H",
-        max_examples=ctx.n(40, 400))
+        max_examples=ctx.n(30, 400))
     return res
 
 
