@@ -272,7 +272,7 @@ def a11_property(ctx: CheckContext) -> MethodResult:
 
 
 def small_eps_decisions(ctx: CheckContext, salt: str, *, sign: float, eps_factor, eps_a,
-                        n_problems: int, n_per: int, a0_rule=None, max_steps: int = 60000
+                        n_problems: int, n_per: int, a0_rule=None, max_steps: int = 200000
                         ) -> tuple[dict[str, int], list[dict[str, Any]]]:
     rng = ctx.rng(salt)
     counts = {MINIMISER: 0, SADDLE: 0, "diverged": 0, UNDECIDED: 0}
@@ -284,7 +284,7 @@ def small_eps_decisions(ctx: CheckContext, salt: str, *, sign: float, eps_factor
             x["a0"] = a0_rule(rng, p, x)
             x["eps"] = rng.uniform(*eps_factor, n_per) * eps0_lemma_a12(p, x["a0"], x["eps_a"])
         dec = decide(p, eps=x["eps"], w0=x["w0"], eps_a=x["eps_a"], a0=x["a0"],
-                     max_steps=max_steps)
+                     max_steps=max_steps, chunk=10000)
         for k, v in dec.counts().items():
             counts[k] += v
         for j in np.flatnonzero(dec.label != MINIMISER)[:2]:

@@ -200,7 +200,7 @@ def t331_decision(ctx: CheckContext) -> MethodResult:
         p = random_problem(rng, (2, 5), 10.0, dense=(i % 3 == 2))
         x = t331_batch(rng, p, ctx.n(60, 400))
         dec = decide(p, eps=x["eps"], w0=x["w0"], eps_a=x["eps_a"], a0=x["a0"],
-                     max_steps=ctx.n(40000, 200000))
+                     max_steps=ctx.n(200000, 500000), chunk=10000)
         for k, v in dec.counts().items():
             counts[k] += v
         for j in np.flatnonzero(dec.label != MINIMISER)[:2]:
