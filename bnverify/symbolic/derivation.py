@@ -107,6 +107,8 @@ def _difference(printed: Any, derived: Any) -> Any:
             (printed.aw - derived.aw).simplify(),
             (printed.ww - derived.ww).simplify(),
         )
+    if isinstance(printed, sp.logic.boolalg.Boolean) or isinstance(derived, sp.logic.boolalg.Boolean):
+        return sp.Integer(0) if printed == derived else sp.Tuple(printed, derived)
     if isinstance(printed, sp.Set) or isinstance(derived, sp.Set):
         ps = {sp.simplify(e) for e in printed} if isinstance(printed, sp.FiniteSet) else printed
         ds = {sp.simplify(e) for e in derived} if isinstance(derived, sp.FiniteSet) else derived

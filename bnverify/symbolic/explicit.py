@@ -2,10 +2,11 @@
 
 An :class:`Instance` holds a symmetric ``H`` with independent symbolic entries ``h_ij`` (i <= j),
 symbolic vectors ``w, u`` (or ``w, g``), the scalar ``a`` and any extra scalars, all as elements of
-the rational function field ``QQ(h, w, u, a, t, ...)`` (SymPy's ``polys.fields``: exact and about
-100 times faster than expanding expression trees).  ``sigma = sqrt(w^T H w)`` is not rational, so it
+the polynomial ring ``QQ[h, w, u, a, t, ...]`` (SymPy's ``polys.rings``: exact and about 100
+times faster than expanding expression trees; divisions by polynomials such as ``u^T H u`` are
+cleared by hand, so no gcd is ever computed).  ``sigma = sqrt(w^T H w)`` is not rational, so it
 enters through the generator ``t`` standing for ``1/sigma``, with the relation ``t^2 P = 1``
-(``P = w^T H w``).  Derivatives are taken coordinate-wise with SymPy's polynomial ``diff`` and the
+(``P = w^T H w``; ``sigma`` itself is ``P t``).  Derivatives are taken coordinate-wise with SymPy's polynomial ``diff`` and the
 chain rule ``dt/dw_i = -t^3 (dP/dw_i) / 2`` (the derivative of ``P^{-1/2}``), i.e. *directly from
 the explicit formula*, independently of the index-free rules of ``bnverify.symbolic.algebra``.
 
@@ -23,7 +24,7 @@ from operator import add
 
 import sympy as sp
 from sympy import QQ
-from sympy.polys.fields import field
+from sympy.polys.rings import ring
 
 from . import algebra as A
 
@@ -39,7 +40,7 @@ class Instance:
         names += [f"{'g' if gvec else 'u'}{i}" for i in range(d)]
         names += ["a", "t", *extra]
         self.names = names
-        self.K, *gens = field(",".join(names), QQ)
+        self.K, *gens = ring(",".join(names), QQ)
         self.gen = dict(zip(names, gens))
         G = self.gen
         self.H = [[G[f"h{min(i, j)}{max(i, j)}"] for j in range(d)] for i in range(d)]
@@ -111,7 +112,7 @@ class Instance:
             if e in bind:
                 return bind[e]
             if e == A.sigma:
-                return 1 / self.t
+                return self.P * self.t  # sigma = sigma^2 / sigma = P t
             if e == A.y:
                 return self.y
             if e == A.nu:
@@ -135,7 +136,11 @@ class Instance:
         if e.is_Pow and e.exp.is_Integer:
             base = self._conv(e.base, bind)
             n = int(e.exp)
-            return base**n if n >= 0 else 1 / base ** (-n)
+            if n >= 0:
+                return base**n
+            if e.base == A.sigma:
+                return self.t ** (-n)
+            raise ValueError(f"cannot instantiate {e} as a polynomial (divide through first)")
         raise ValueError(f"cannot instantiate {e} exactly")
 
     def vector(self, v: A.Vec, bind: dict | None = None) -> list:
@@ -166,53 +171,39 @@ class Instance:
 
     # -- substitution and the exact zero test ---------------------------------------------------------
     def subs(self, f, mapping: dict):
-        """Substitute generators by field elements (``mapping``: generator name -> element)."""
-        if all(v.denom == 1 for v in mapping.values()):
-            # polynomial values: compose in the polynomial ring (no gcd per term)
-            R = f.numer.ring
-            pairs = [(R.gens[self.names.index(n)], v.numer) for n, v in mapping.items()]
-            return self.K(f.numer.compose(pairs)) / self.K(f.denom.compose(pairs))
-        idx = {self.names.index(n): v for n, v in mapping.items()}
-
-        def poly_sub(p):
-            out = self.K(0)
-            for monom, coeff in p.terms():
-                term = self.K(coeff)
-                for j, e in enumerate(monom):
-                    if e:
-                        term = term * (idx[j] ** e if j in idx else self.K.gens[j] ** e)
-                out = out + term
-            return out
-
-        return poly_sub(f.numer) / poly_sub(f.denom)
+        """Substitute generators by polynomials (``mapping``: generator name -> ring element)."""
+        pairs = [(self.K.gens[self.names.index(n)], v) for n, v in mapping.items()]
+        return f.compose(pairs)
 
     def subs_frac(self, f, mapping: dict) -> tuple:
         """Like :meth:`subs` for polynomial values, but returns ``(numerator, denominator)`` ring
         elements without cancelling (no gcd: fast for large entries)."""
-        R = f.numer.ring
-        pairs = [(R.gens[self.names.index(n)], v.numer) for n, v in mapping.items()]
-        return f.numer.compose(pairs), f.denom.compose(pairs)
+        num, den = _num_den(f)
+        pairs = [(self.K.gens[self.names.index(n)], _num_den(v)[0]) for n, v in mapping.items()]
+        return num.compose(pairs), den.compose(pairs)
 
     def equal_frac(self, lhs: tuple, rhs, relations=None) -> bool:
         """``lhs == rhs`` for ``lhs = (num, den)`` and a field element or pair ``rhs``, by
         cross-multiplication (no gcd) and the exact zero test."""
-        n2, d2 = (rhs.numer, rhs.denom) if hasattr(rhs, "numer") else rhs
+        n2, d2 = rhs if isinstance(rhs, tuple) else _num_den(rhs)
         return self.is_zero_poly(lhs[0] * d2 - n2 * lhs[1], relations)
 
     def is_zero(self, f, relations: Sequence[tuple[str, object]] | None = None) -> bool:
         """Exact zero test modulo ``gen^2 * value = 1`` for each ``(gen, value)`` relation (default:
-        ``t^2 P = 1``).  See the module docstring for why this is complete."""
-        return self.is_zero_poly(f.numer, relations)
+        ``t^2 P = 1``; a third entry ``p`` gives ``gen^p * value = 1``, e.g. ``p = 1`` for an inverse).  See the module docstring for why this is complete."""
+        return self.is_zero_poly(_num_den(f)[0], relations)
 
     def is_zero_poly(self, num, relations: Sequence[tuple[str, object]] | None = None) -> bool:
         if relations is None:
             relations = [("t", self.P)]
-        for gname, value in relations:
+        for rel in relations:
+            gname, value = rel[0], rel[1]
+            per = rel[2] if len(rel) > 2 else 2  # the relation gen^per * value = 1
             j = self.names.index(gname)
             terms = list(num.terms())
             if not terms:
                 return True
-            mx = max(m[j] for m, _ in terms) // 2
+            mx = max(m[j] for m, _ in terms) // per
             vnum, vden = _num_den(value)
             # t^(2q + r) = t^r (1/value)^q ; multiply through by value^mx
             R = num.ring
@@ -221,12 +212,16 @@ class Instance:
             for _ in range(mx):
                 pows_n.append(pows_n[-1] * vnum)
                 pows_d.append(pows_d[-1] * vden)
-            acc = R(0)
+            groups: dict[int, dict] = {}  # t-exponent -> the coefficient polynomial (as a dict)
             for m, coeff in terms:
-                q_, r_ = divmod(m[j], 2)
                 m2 = list(m)
-                m2[j] = r_
-                acc += R({tuple(m2): coeff}) * pows_n[mx - q_] * pows_d[q_]
+                m2[j] = 0
+                groups.setdefault(m[j], {})[tuple(m2)] = coeff
+            tj = R.gens[j]
+            acc = R(0)
+            for k, cdict in groups.items():
+                q_, r_ = divmod(k, per)
+                acc += R(cdict) * pows_n[mx - q_] * pows_d[q_] * tj**r_
             num = acc
         return num == 0
 
@@ -235,6 +230,7 @@ class Instance:
 
 
 def _num_den(value):
+    """(numerator, denominator) of a ring or field element."""
     if hasattr(value, "numer"):
         return value.numer, value.denom
     return value, value.ring(1)
