@@ -267,6 +267,9 @@ def run_claim(claim_id: str, ctx: CheckContext, include_slow: bool = True) -> Cl
         except Exception as exc:  # noqa: BLE001 - reported as data
             tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
             res = MethodResult("inconclusive", c.method, f"check raised {tb}")
+        if res.method != c.method:  # the registered method names the result
+            res.details.setdefault("inner_method", res.method)
+            res.method = c.method
         res.seconds = time.perf_counter() - t1
         results.append(res)
     return ClaimResult(claim_id, combine(results), results, time.perf_counter() - t0)

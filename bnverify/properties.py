@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import mpmath
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import NoSuchExample, Unsatisfiable
@@ -214,20 +213,27 @@ def upper_bound_95(k: int, n: int) -> float:
         return 1.0
     if k == 0:
         return 1.0 - 0.05 ** (1.0 / n)
-    # largest p with P[Bin(n, p) <= k] >= 0.05, by bisection on the regularised incomplete beta
-    with mpmath.workdps(30):
 
-        def cdf(p):
-            return mpmath.betainc(k + 1, n - k, p, 1, regularized=True)  # = P[X <= k]
+    # largest p with P[Bin(n, p) <= k] >= 0.05; the CDF is summed in log space (stable for any
+    # n), and it is decreasing in p, so bisection applies
+    def log_cdf(p: float) -> float:
+        lp, lq = math.log(p), math.log1p(-p)
+        terms = [
+            math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * lp + (n - i) * lq
+            for i in range(k + 1)
+        ]
+        m = max(terms)
+        return m + math.log(sum(math.exp(t - m) for t in terms))
 
-        lo, hi = mpmath.mpf(k) / n, mpmath.mpf(1)
-        for _ in range(200):
-            mid = (lo + hi) / 2
-            if cdf(mid) > 0.05:
-                lo = mid
-            else:
-                hi = mid
-        return float(hi)
+    lo, hi = k / n, 1.0 - 1e-16
+    target = math.log(0.05)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if log_cdf(mid) > target:
+            lo = mid
+        else:
+            hi = mid
+    return hi
 
 
 def monte_carlo_result(

@@ -167,7 +167,8 @@ def problems(
             ue[0] = 0.0
         if mode in ("perp-vd", "perp-both") and d >= 3:
             ue[-1] = 0.0
-        if not np.any(ue):
+        if np.linalg.norm(ue) < 1e-3:  # all remaining components (nearly) zero or subnormal
+            ue = np.zeros(d)
             ue[d // 2] = 1.0
         ue = ue / np.linalg.norm(ue)
     use_dense = draw(st.booleans()) if dense is None else dense

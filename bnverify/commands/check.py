@@ -24,6 +24,7 @@ from typing import Any
 
 from ..catalogue import BY_ID, IDS
 from ..claims import PROFILES, CheckContext, ClaimResult, resolve_ids, run_claim, to_jsonable
+from ..config import REQUIRED
 from ..environment import environment
 from ..errors import BNVerifyError
 from ..progress import Progress
@@ -150,7 +151,9 @@ def write_counterexamples(doc: dict[str, Any], out: Path) -> list[Path]:
     paths = []
     for c in doc["claims"]:
         cex = c.get("counterexample")
-        if c["verdict"] == "refuted" and isinstance(cex, dict):
+        # only run configurations replay through `bnverify run --config`; other counterexamples
+        # (sequences, matrices) stay in the JSON document and the report
+        if c["verdict"] == "refuted" and isinstance(cex, dict) and all(k in cex for k in REQUIRED):
             path = out / f"{c['id']}.json"
             body = dict(cex)
             path.write_text(json.dumps(body, indent=2) + "\n")
