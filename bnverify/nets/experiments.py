@@ -38,6 +38,7 @@ from .train import (
     epoch_orders,
     initial_loss,
     log_grid,
+    pick_strategy,
     resolve_device,
     stack,
     sweep,
@@ -160,6 +161,7 @@ class Fig3Panel:
     summary: dict[str, dict[str, Any]] = field(default_factory=dict)
     init_spread: float = 0.0  # std over seeds of the loss at initialisation
     profile: Profile | None = None
+    strategy: str = "vmap"  # how the sweep trained its models (train.pick_strategy)
 
     def bn_gain(self) -> float:
         """``(L_init - L_best(BNGD)) / (L_init - L_best(GD))`` (module docstring)."""
@@ -181,13 +183,15 @@ def run_fig3_panel(dataset: str, prof: Profile, device: torch.device, seed: int 
     x, y = to_tensors(ds, device)
     seeds = list(range(seed, seed + prof.seeds))
     lrs = prof.lrs()
-    losses = sweep(spec, x, y, lrs, seeds, methods, lr_a=lr_a)
+    strategy = pick_strategy(spec, device)
+    losses = sweep(spec, x, y, lrs, seeds, methods, lr_a=lr_a, strategy=strategy)
     inits = [initial_loss(spec.with_bn(False), x, y, s) for s in seeds]
     init = float(np.mean(inits))
     panel = Fig3Panel(dataset, net_name, ds.source, len(ds), lrs, seeds, losses, init,
                       prof.per_decade, lr_a, time.perf_counter() - t0)
     panel.init_spread = float(np.std(inits))
     panel.profile = prof
+    panel.strategy = strategy
     panel.summary = {m: summarise_curve(lrs, losses[m], init, prof.per_decade) for m in methods}
     return panel
 
@@ -197,6 +201,7 @@ def panel_json(p: Fig3Panel) -> dict[str, Any]:
         "dataset": p.dataset, "net": p.net, "data_source": p.source, "n_train": p.n_train,
         "seeds": p.seeds, "lr_a": p.lr_a, "loss_at_init": p.init_loss,
         "lrs": p.lrs, "seconds": round(p.seconds, 2), "bn_gain": p.bn_gain(),
+        "training": p.strategy,
         "methods": {m: {k: v for k, v in s.items()} for m, s in p.summary.items()},
     }
 

@@ -192,11 +192,13 @@ def method_rates(method: str, lr: float, lr_a: float) -> tuple[float, float]:
 def sweep(spec: NetSpec, x: torch.Tensor, y: torch.Tensor, lrs: list[float] | np.ndarray,
           seeds: list[int], methods: tuple[str, ...] = METHODS, lr_a: float = 0.1,
           epochs: int = 1, eta: float = 1.0, lr_scale: float = 1.0,
-          max_models: int = 256) -> dict[str, np.ndarray]:
+          max_models: int = 256, strategy: str = "auto") -> dict[str, np.ndarray]:
     """Loss after ``epochs`` epochs for every (method, lr, seed): ``{method: (len(lrs), len(seeds))}``.
 
     All (lr, seed) models of the same network train together in batched runs of at most
-    ``max_models`` models; ``gd`` uses ``spec`` without BN.  ``eta`` multiplies the initial
+    ``max_models`` models; ``gd`` uses ``spec`` without BN.  ``strategy``: ``vmap`` (batched),
+    ``loop`` (one model at a time, :func:`train_single`; same results to rounding) or ``auto`` =
+    :func:`pick_strategy`.  ``eta`` multiplies the initial
     weights and biases (Fig. 2); the learning rate actually used for weights is
     ``lr * lr_scale``.
     """
@@ -218,8 +220,18 @@ def sweep(spec: NetSpec, x: torch.Tensor, y: torch.Tensor, lrs: list[float] | np
         for i in range(len(lrs)):
             for j in range(len(seeds)):
                 jobs[meth != "gd"].append((meth, i, j))
+    if strategy == "auto":
+        strategy = pick_strategy(spec, dev)
+    if strategy not in ("vmap", "loop"):
+        raise BNVerifyError(f"strategy: unknown strategy {strategy!r} (use auto, vmap or loop)")
     for bn, job in jobs.items():
         net = spec.with_bn(bn)
+        if strategy == "loop":
+            for meth, i, j in job:
+                lw, lb = method_rates(meth, lrs[i] * lr_scale, lr_a)
+                p = {k: v.to(dev) for k, v in inits[(bn, seeds[j])].items()}
+                out[meth][i, j] = train_single(net, x, y, p, lw, lb, orders[seeds[j]]).final_loss[0]
+            continue
         for start in range(0, len(job), max_models):
             chunk = job[start:start + max_models]
             params = stack([inits[(bn, seeds[j])] for _, _, j in chunk])
@@ -231,6 +243,13 @@ def sweep(spec: NetSpec, x: torch.Tensor, y: torch.Tensor, lrs: list[float] | np
             for (meth, i, j), v in zip(chunk, res.final_loss, strict=True):
                 out[meth][i, j] = v
     return out
+
+
+def pick_strategy(spec: NetSpec, device: torch.device) -> str:
+    """``vmap`` except for convolutional nets on a CPU: there vmap turns the second convolution
+    into a grouped one whose backward pass is several times slower than one model at a time
+    (``benchmarks/bench_nets.py``), so those train in a plain loop."""
+    return "loop" if device.type == "cpu" and spec.convs else "vmap"
 
 
 def initial_loss(spec: NetSpec, x: torch.Tensor, y: torch.Tensor, seed: int, eta: float = 1.0) -> float:
