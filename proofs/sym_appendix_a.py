@@ -667,7 +667,7 @@ def l_a9(D: Derivation) -> None:
     D.step("For r < 0 (r = -rho) the BN output changes sign, so it is a -> -a that compensates:",
            F_neg, lhs="F(a, -\\rho w)")
     D.compare(
-        "printed: {w0, eps, a0} ~ {r w0, r^2 eps, a0} for every r != 0 (integrand at r < 0)",
+        "{w0, eps, a0} ~ {r w0, r^2 eps, a0} also for r < 0 (integrand at r w, r < 0)",
         D.printed("negative r integrand", F), F_neg,
     )
     D.note(
@@ -740,7 +740,7 @@ def _numeric_general_loss(pt) -> list:
     Hm = sum((xx * xx.T for xx in X), mpmath.matrix(pt.d, pt.d)) / n
     losses = [
         lambda yy, z: mpmath.log(1 + mpmath.exp(-yy * z)),
-        lambda yy, z: (yy - z) ** 4 / 4 + (yy - z) ** 2 / 2,
+        lambda yy, z: (yy - z) ** 4 / 4 + (yy - z) ** 2 / 2,  # quartic: steps can grow fast
     ]
     errs = []
     rr = mpmath.mpf("2.5")
@@ -749,19 +749,30 @@ def _numeric_general_loss(pt) -> list:
             s = mpmath.sqrt(pt.dot(w_, Hm * w_))
             return mpmath.fsum(fl(Yv[i], a_ * pt.dot(X[i], w_) / s) for i in range(n)) / n
 
+        def central(a_, w_):
+            # central differences at 120 digits with h = 1e-35: truncation ~h^2 = 1e-70,
+            # rounding ~1e-120/h = 1e-85, both far below the 1e-30 tolerance
+            h = mpmath.mpf("1e-35")
+            out = [(J(a_ + h, w_) - J(a_ - h, w_)) / (2 * h)]
+            for i in range(pt.d):
+                e_ = mpmath.matrix(pt.d, 1)
+                e_[i] = h
+                out.append((J(a_, w_ + e_) - J(a_, w_ - e_)) / (2 * h))
+            return out
+
         def run(a_, w_, ep):
             for _ in range(4):
-                gr = pt.fd_gradient(J, a_, w_)
+                gr = central(a_, w_)
                 a_, w_ = a_ - mpmath.mpf("0.3") * gr[0], w_ - ep * mpmath.matrix(gr[1:])
             return a_, w_
 
         a0, w0 = pt.a, pt.vecs["w"]
-        # finite differences run at 90 digits so that their error (~1e-45 relative) stays far
-        # below the 1e-30 tolerance after 4 steps; the comparison itself is at 50 digits
-        with mpmath.workdps(90):
+        with mpmath.workdps(120):
             ak, wk = run(a0, w0, mpmath.mpf("0.4"))
             akr, wkr = run(a0, rr * w0, rr**2 * mpmath.mpf("0.4"))
-        errs += [akr - ak] + [wkr[i] - rr * wk[i] for i in range(pt.d)]
+        # relative errors: the quartic loss can make the iterates large
+        scale = 1 + abs(ak) + mpmath.norm(rr * wk)
+        errs += [(akr - ak) / scale] + [(wkr[i] - rr * wk[i]) / scale for i in range(pt.d)]
     return errs
 
 
