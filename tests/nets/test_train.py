@@ -191,3 +191,18 @@ def test_sweep_strategies_agree():
     assert pick_strategy(N.one_fc(), torch.device("cpu")) == "vmap"
     with pytest.raises(BNVerifyError, match="strategy"):
         sweep(spec, x, y, strategy="threads", **kw)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU")
+def test_cpu_and_gpu_agree():
+    """The same small sweep on CPU and GPU (float64): equal to 1e-9 relative (different
+    kernels and summation orders; a few SGD steps amplify rounding 1e-16 by far less)."""
+    from bnverify.nets.train import sweep
+
+    spec = N.two_cnn_two_fc(channels=(2, 3), hidden=8)
+    x, y = _data()
+    kw = dict(lrs=[0.1, 10.0], seeds=[0], lr_a=0.1)
+    a = sweep(spec, x, y, **kw)
+    b = sweep(spec, x.cuda(), y.cuda(), **kw)
+    for m in a:
+        np.testing.assert_allclose(a[m], b[m], rtol=1e-9)
