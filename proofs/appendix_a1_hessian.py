@@ -258,7 +258,8 @@ def _term_scales(pt: Point) -> tuple:
 
 def _rel_diff(x: list, y: list, scale) -> float:
     """``max |x - y|`` relative to ``scale`` (the magnitude of the terms, ``_term_scales``)."""
-    return float(max(abs(p - q) for p, q in zip(x, y, strict=False)) / scale)
+    # scale 0 only where every term vanishes (a = 0 and w^T g = 0): compare absolutely there
+    return float(max(abs(p - q) for p, q in zip(x, y, strict=False)) / max(scale, 1e-30))
 
 
 def gradient_matches(pt: Point, **mut) -> Outcome:

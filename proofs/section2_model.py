@@ -104,7 +104,7 @@ def step_cases(draw) -> StepCase:
     generality, and ``v_d = e_d`` is exact), ``eps = t 2/lambda_max`` with ``t`` in (0, 2), at and
     around the boundary ``t = 1``."""
     p = draw(safe_problems(max_d=8, kappa_max=1e6, dense=False))
-    t = draw(st.one_of(st.just(1.0), st.sampled_from([1 - 1e-9, 1 + 1e-9, 0.5, 1.5]),
+    t = draw(st.one_of(st.just(1.0), st.sampled_from([1 - 1e-9, 1 + 1e-9, 0.75, 0.5, 1.5, 0.25, 1.9]),
                        st.floats(0.01, 1.99)))
     v = draw(unit_vectors(p.d))
     cfg = Configuration(p, 1.0, p.u + v, 1.0, t * 2.0 / p.lambda_max, "generic")

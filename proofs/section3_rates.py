@@ -435,6 +435,7 @@ def la22_holds(cfg: Configuration, reading: str = "L-A.22") -> Outcome:
     ``reading``: "L-A.22" (62), "P3.4a" (if ``delta_k < 1``: ``||e_{k+1}|| <= min{(rho* +
     delta_k)/(1 - delta_k), rho} ||e_k||``), "P3.4b" (literal ``min{rho* + delta_k, rho}``).
     (P3.4 for a given ``delta >= delta_k`` follows, the bounds being increasing in ``delta``.)
+    "no-delta" drops ``delta_k`` (a deliberately wrong variant for the mutation test).
     ``rho*`` with float64 eigenvalues of H* (error ``d u lambda_max``, times ``|eps^|``).
     Margin as Eq. (13); borderline steps re-decided at 50 digits."""
     p = cfg.problem
@@ -456,6 +457,8 @@ def la22_holds(cfg: Configuration, reading: str = "L-A.22") -> Outcome:
         tol *= 2 + dl
         if reading == "L-A.22":
             lhs, rhs = (1 - dl) * en1, (rs + dl) * q.e_norm
+        elif reading == "no-delta":  # mutation: drop delta_k from (62)
+            lhs, rhs = en1, rs * q.e_norm
         else:
             if dl >= 1:
                 return True, False, {}
