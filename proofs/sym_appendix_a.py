@@ -73,13 +73,23 @@ def e16(D: Derivation) -> None:
     vals = {a: 1, sigma: 1, y: 1, nu: 1, c: 2}
     j7, j16 = J7.subs(vals), Jq.subs(vals)
     D.counterexample(
-        {"d": 1, "H": [[1]], "u": [1], "c": 2, "noise_variance": 1, "a": 1, "w": [1],
-         "J_eq7": str(j7), "J_eq16": str(j16)},
+        {
+            "d": 1,
+            "H": [[1]],
+            "u": [1],
+            "c": 2,
+            "noise_variance": 1,
+            "a": 1,
+            "w": [1],
+            "J_eq7": str(j7),
+            "J_eq16": str(j16),
+        },
         f"d=1, H=1, u=1, E[y^2]=2 (noise variance 1), a=1, w=1: J(7) = {j7}, eq. (16) gives {j16}",
         confirmed=(j7 != j16),
     )
-    ok = D.compare("corrected: J_(7) = J_(16) + (c - nu)/2", Jq + (c - nu) / 2, J7,
-                   role="corrected")
+    ok = D.compare(
+        "corrected: J_(7) = J_(16) + (c - nu)/2", Jq + (c - nu) / 2, J7, role="corrected"
+    )
 
     def exact(d: int) -> bool:
         inst = Instance(d, extra=("c",))
@@ -106,6 +116,7 @@ def e16(D: Derivation) -> None:
 # ----------------------------------------------------------------------------------------------
 # A.1 eq. (17)-(18): gradients                                                       [E17-18]
 # ----------------------------------------------------------------------------------------------
+
 
 def _J() -> sp.Expr:
     return O.objective_quadratic()
@@ -145,8 +156,7 @@ def e17_18(D: Derivation) -> None:
         Jx = O.explicit_objective(inst)
         gw = inst.grad_w(Jx)
         return inst.zero_all(
-            [Jx.diff(inst.a) - inst.scalar(Ja)]
-            + [gw[i] - v for i, v in enumerate(inst.vector(Jw))]
+            [Jx.diff(inst.a) - inst.scalar(Ja)] + [gw[i] - v for i, v in enumerate(inst.vector(Jw))]
         )
 
     D.exact("direct coordinate-wise differentiation of the explicit J", exact)
@@ -164,7 +174,10 @@ def e17_18(D: Derivation) -> None:
 # ----------------------------------------------------------------------------------------------
 
 A22_PRINTED = (
-    A.Mat.H() * y + A.Mat.outer(Hw, g) + A.Mat.outer(g, Hw) - A.Mat.outer(Hw, Hw) * (3 * y / sigma**2)
+    A.Mat.H() * y
+    + A.Mat.outer(Hw, g)
+    + A.Mat.outer(g, Hw)
+    - A.Mat.outer(Hw, Hw) * (3 * y / sigma**2)
 ) * (a / sigma**3)
 
 
@@ -197,7 +210,9 @@ def e19_21(D: Derivation) -> None:
     )
     D.compare("A22 (20), catalogue reading", D.printed("A22", A22_PRINTED), Hs.ww)
     factored = (
-        A.Mat.H() + (A.Mat.outer(Hw, g) + A.Mat.outer(g, Hw)) / y - A.Mat.outer(Hw, Hw) * (3 / sigma**2)
+        A.Mat.H()
+        + (A.Mat.outer(Hw, g) + A.Mat.outer(g, Hw)) / y
+        - A.Mat.outer(Hw, Hw) * (3 / sigma**2)
     ) * (a * y / sigma**3)
     D.compare("A22 (20), factored reading (for w^T g != 0)", factored, Hs.ww)
     D.note(
@@ -244,11 +259,15 @@ beta = sp.Symbol("beta", positive=True)  # ||g||^2 / sigma^2 at the saddle
 def saddle_hessian(D: Derivation | None = None) -> Block:
     """The Hessian of J at ``a = 0, w^T g = 0``, derived from the general Hessian."""
     Hs = O.hessian(_J())
-    at = Block(Hs.aa.subs(a, 0), Hs.aw.subs({a: 0, y: 0}).simplify(),
-               Hs.ww.subs({a: 0, y: 0}).simplify())
+    at = Block(
+        Hs.aa.subs(a, 0), Hs.aw.subs({a: 0, y: 0}).simplify(), Hs.ww.subs({a: 0, y: 0}).simplify()
+    )
     if D is not None:
-        D.step("Hessian (E19-21) at a = 0, w^T g = 0: the w-block vanishes (it carries a factor a):",
-               at, lhs="\\nabla^2 J(0, w^*)")
+        D.step(
+            "Hessian (E19-21) at a = 0, w^T g = 0: the w-block vanishes (it carries a factor a):",
+            at,
+            lhs="\\nabla^2 J(0, w^*)",
+        )
     return at
 
 
@@ -279,8 +298,10 @@ def explicit_saddle_charpoly_ok(d: int) -> bool:
     hw = inst.hess_w(Jx)
     at0 = {"a": K(0)}
     errs = [inst.subs(Ja.diff(inst.a), at0) - K(1)]
-    errs += [inst.subs(inst.d_w(Ja, i), at0) + inst.t * (inst.g[i] - inst.y * inst.t**2 * inst.Hw[i])
-             for i in range(d)]
+    errs += [
+        inst.subs(inst.d_w(Ja, i), at0) + inst.t * (inst.g[i] - inst.y * inst.t**2 * inst.Hw[i])
+        for i in range(d)
+    ]
     errs += [inst.subs(hw[i][j], at0) for i in range(d) for j in range(d)]
     ok = inst.zero_all(errs)
     F, *gens = field(",".join(["lam"] + [f"b{i}" for i in range(d)]), QQ)
@@ -331,21 +352,29 @@ def numeric_saddle_spectrum(pt) -> tuple[list, mpmath.mpf]:
     "Hessian in (a, w) is (d+1) x (d+1).",
 )
 def a1_saddle_eigs(D: Derivation) -> None:
-    M = saddle_hessian(D)
+    saddle_hessian(D)
     cp, lam = saddle_charpoly(D)
     roots = sp.solve(sp.expand(lam**2 - lam - beta), lam)
     roots = sorted(roots, key=sp.default_sort_key)
     D.step("Nonzero roots (the quadratic factor):", sp.FiniteSet(*roots), lhs="\\lambda_\\pm")
     quad = sp.expand(lam**2 - lam - beta)
-    D.step("The quadratic factor does not vanish at 0 (beta > 0 when g != 0):", quad.subs(lam, 0),
-           lhs="(\\lambda^2 - \\lambda - \\beta)|_{\\lambda=0}")
+    D.step(
+        "The quadratic factor does not vanish at 0 (beta > 0 when g != 0):",
+        quad.subs(lam, 0),
+        lhs="(\\lambda^2 - \\lambda - \\beta)|_{\\lambda=0}",
+    )
     powers = sp.powsimp(cp).as_powers_dict()
     mult0 = sp.simplify(powers.get(lam, 0))
-    D.step("so 0 has multiplicity d - 1 (the exponent of lambda), and the matrix has rank 2:",
-           mult0, lhs="m(0)")
+    D.step(
+        "so 0 has multiplicity d - 1 (the exponent of lambda), and the matrix has rank 2:",
+        mult0,
+        lhs="m(0)",
+    )
     printed_pm = sp.FiniteSet(
-        *sorted([(1 + sp.sqrt(1 + 4 * beta)) / 2, (1 - sp.sqrt(1 + 4 * beta)) / 2],
-                key=sp.default_sort_key)
+        *sorted(
+            [(1 + sp.sqrt(1 + 4 * beta)) / 2, (1 - sp.sqrt(1 + 4 * beta)) / 2],
+            key=sp.default_sort_key,
+        )
     )
     D.compare("nonzero eigenvalues", D.printed("eigenvalues", printed_pm), sp.FiniteSet(*roots))
     D.compare("multiplicity of the eigenvalue 0", D.printed("zero multiplicity", d_ - 2), mult0)
@@ -360,19 +389,28 @@ def a1_saddle_eigs(D: Derivation) -> None:
     ev = Hd.eigenvals()
     zeros = ev.get(0, 0)
     D.counterexample(
-        {"d": 2, "H": [[1, 0], [0, 1]], "u": [1, 0], "w_star": [0, 1], "a_star": 0,
-         "hessian": [[str(e) for e in row] for row in Hd.tolist()],
-         "eigenvalues": {str(k): v for k, v in ev.items()},
-         "printed_zero_multiplicity": 0, "actual_zero_multiplicity": zeros},
+        {
+            "d": 2,
+            "H": [[1, 0], [0, 1]],
+            "u": [1, 0],
+            "w_star": [0, 1],
+            "a_star": 0,
+            "hessian": [[str(e) for e in row] for row in Hd.tolist()],
+            "eigenvalues": {str(k): v for k, v in ev.items()},
+            "printed_zero_multiplicity": 0,
+            "actual_zero_multiplicity": zeros,
+        },
         f"d=2, H=I, u=(1,0), w*=(0,1), a*=0: the 3x3 Hessian {Hd.tolist()} has eigenvalues "
         f"(1 +- sqrt 5)/2 and 0 with multiplicity {zeros}; the printed count d-2 gives 0 zeros "
         "(and only d = 2 eigenvalues for a 3 x 3 matrix)",
         confirmed=(zeros == 1),
     )
     ok = D.compare("corrected: multiplicity of 0 is d - 1", d_ - 1, mult0, role="corrected")
-    ok &= D.exact("explicit Hessian at a = 0 is [[1, b^T], [b, 0]], b = -(g - y H w/sigma^2)/sigma, "
-                  "and its charpoly is lambda^(d-1)(lambda^2 - lambda - b^T b)",
-                  explicit_saddle_charpoly_ok)
+    ok &= D.exact(
+        "explicit Hessian at a = 0 is [[1, b^T], [b, 0]], b = -(g - y H w/sigma^2)/sigma, "
+        "and its charpoly is lambda^(d-1)(lambda^2 - lambda - b^T b)",
+        explicit_saddle_charpoly_ok,
+    )
 
     def num(pt):
         ev, b = numeric_saddle_spectrum(pt)
@@ -380,8 +418,11 @@ def a1_saddle_eigs(D: Derivation) -> None:
         # sorted: lambda_-, then d - 1 zeros, then lambda_+
         return [ev[0] - lm, ev[-1] - lp] + list(ev[1:-1])
 
-    ok &= D.numeric("eigenvalues (mpmath eigsy) of the finite-difference Hessian at random saddles: "
-                    "lambda_-, d-1 zeros, lambda_+", num)
+    ok &= D.numeric(
+        "eigenvalues (mpmath eigsy) of the finite-difference Hessian at random saddles: "
+        "lambda_-, d-1 zeros, lambda_+",
+        num,
+    )
     D.correct(
         "At a saddle (0, w*) (w*^T g = 0) the Hessian of J in (a, w) in R^{d+1} is [[1, -g^T/sigma*], "
         "[-g/sigma*, 0]], of rank 2: eigenvalues 1/2 (1 +- sqrt(1 + 4||g||^2/(w*^T H w*))) (one "
@@ -412,8 +453,11 @@ def minimizer_derivation(D: Derivation) -> tuple[Block, A.Mat]:
     astar = sp.simplify(A.substitute_vector(y / sigma, "w", u * s_))
     D.step("The a-equation at w = s u, s > 0 (s < 0 flips the sign):", astar, lhs="a^*")
     Jmin = sp.simplify(A.substitute_vector(J, "w", u * s_).subs(a, astar))
-    D.step("J at (a*, s u): the minimum of the nonnegative quadratic form (16):", Jmin,
-           lhs="J(a^*, s u)")
+    D.step(
+        "J at (a*, s u): the minimum of the nonnegative quadratic form (16):",
+        Jmin,
+        lhs="J(a^*, s u)",
+    )
     Hs = O.hessian(J)
     at = Block(
         sp.simplify(A.substitute_vector(Hs.aa, "w", u * s_).subs(a, astar)),
@@ -422,15 +466,20 @@ def minimizer_derivation(D: Derivation) -> tuple[Block, A.Mat]:
     )
     D.step("Hessian (E19-21) at (a*, s u), s > 0:", at, lhs="\\nabla^2 J(a^*, s u)")
     Hstar = A.Mat.H() - A.Mat.outer(g, g) / nu
-    D.step("In terms of H* = H - H u u^T H/(u^T H u) = H - g g^T/nu the w-block is H*/s^2:",
-           at.ww - Hstar / s_**2, lhs="A_{22} - H^*/s^2")
+    D.step(
+        "In terms of H* = H - H u u^T H/(u^T H u) = H - g g^T/nu the w-block is H*/s^2:",
+        at.ww - Hstar / s_**2,
+        lhs="A_{22} - H^*/s^2",
+    )
     return at, Hstar
 
 
 def minimizer_hessian_compare(D: Derivation, at: Block, Hstar: A.Mat) -> None:
     """Compare the printed Hessian diag(1, H*/||w*||^2) and record the counterexample/correction."""
     unorm2 = A.invariant("u", 0, "u")
-    printed = D.printed("Hessian at minimizer", Block(sp.Integer(1), A.Vec(), Hstar / (s_**2 * unorm2)))
+    printed = D.printed(
+        "Hessian at minimizer", Block(sp.Integer(1), A.Vec(), Hstar / (s_**2 * unorm2))
+    )
     D.compare("Hessian diag(1, H*/||w*||^2) with ||w*||^2 = s^2 ||u||^2", printed, at)
     # counterexample: d = 2, H = I, u = (2, 0), s = 1 (w* = u, a* = 2): direct SymPy Hessian
     a_s, w1, w2 = sp.symbols("a w1 w2", real=True)
@@ -440,15 +489,25 @@ def minimizer_hessian_compare(D: Derivation, at: Block, Hstar: A.Mat) -> None:
     Hst = sp.eye(2) - uv * uv.T / 4
     pr = sp.diag(1, Hst / 4)
     D.counterexample(
-        {"d": 2, "H": [[1, 0], [0, 1]], "u": [2, 0], "w_star": [2, 0], "a_star": 2,
-         "hessian": [[str(e) for e in row] for row in Hd.tolist()],
-         "printed": [[str(e) for e in row] for row in pr.tolist()]},
+        {
+            "d": 2,
+            "H": [[1, 0], [0, 1]],
+            "u": [2, 0],
+            "w_star": [2, 0],
+            "a_star": 2,
+            "hessian": [[str(e) for e in row] for row in Hd.tolist()],
+            "printed": [[str(e) for e in row] for row in pr.tolist()],
+        },
         f"d=2, H=I, u=(2,0), w*=u, a*=2: the Hessian is {Hd.tolist()}, the printed "
         f"diag(1, H*/||w*||^2) is {pr.tolist()}",
         confirmed=(Hd != pr),
     )
-    ok = D.compare("corrected: diag(1, H*/s^2) = diag(1, ||u||^2 H*/||w*||^2)",
-                   Block(sp.Integer(1), A.Vec(), Hstar / s_**2), at, role="corrected")
+    ok = D.compare(
+        "corrected: diag(1, H*/s^2) = diag(1, ||u||^2 H*/||w*||^2)",
+        Block(sp.Integer(1), A.Vec(), Hstar / s_**2),
+        at,
+        role="corrected",
+    )
 
     Hgen = O.hessian(_J())
 
@@ -472,8 +531,11 @@ def minimizer_hessian_compare(D: Derivation, at: Block, Hstar: A.Mat) -> None:
                 ok &= inst.equal_frac(inst.subs_frac(A22[i][j], sub), hst, rel)
         return ok
 
-    ok &= D.exact("Hessian of E19-21 on explicit matrices at w = s u, a = sign(s) sqrt(nu) "
-                  "(both signs of s) equals diag(1, H*/s^2)", exact)
+    ok &= D.exact(
+        "Hessian of E19-21 on explicit matrices at w = s u, a = sign(s) sqrt(nu) "
+        "(both signs of s) equals diag(1, H*/s^2)",
+        exact,
+    )
 
     def num(pt):
         sv = mpmath.mpf("0.7")
@@ -516,7 +578,9 @@ def e22_23(D: Derivation) -> None:
     )
     del unorm2
     Jmin = sp.simplify(A.substitute_vector(_J(), "w", u * s_).subs(a, astar))
-    D.compare("J(a*, w*) = 0 = min of (16) (global minimum)", D.printed("J min", sp.Integer(0)), Jmin)
+    D.compare(
+        "J(a*, w*) = 0 = min of (16) (global minimum)", D.printed("J min", sp.Integer(0)), Jmin
+    )
     minimizer_hessian_compare(D, at, Hstar)
 
 
@@ -545,19 +609,29 @@ def e25(D: Derivation) -> None:
     ts = xHu / nu
     r = xv - u * ts
     cs = sp.simplify(nu * r.hdot(r) - nu * q)
-    D.step("Lower bound: nu x^T H* x = nu ||x - t* u||_H^2 with t* = x^T H u/nu (difference):", cs,
-           lhs="\\nu \\|x - t^* u\\|_H^2 - \\nu\\, x^T H^* x")
-    D.step("Upper bound: x^T H x - x^T H* x is a square over nu > 0:", sp.factor(xHx - q),
-           lhs="x^T H x - x^T H^* x")
+    D.step(
+        "Lower bound: nu x^T H* x = nu ||x - t* u||_H^2 with t* = x^T H u/nu (difference):",
+        cs,
+        lhs="\\nu \\|x - t^* u\\|_H^2 - \\nu\\, x^T H^* x",
+    )
+    D.step(
+        "Upper bound: x^T H x - x^T H* x is a square over nu > 0:",
+        sp.factor(xHx - q),
+        lhs="x^T H x - x^T H^* x",
+    )
     D.compare("lower bound certificate nu x^T H* x = nu ||x - t* u||_H^2", sp.Integer(0), cs)
-    D.compare("upper bound x^T H x - x^T H* x = (x^T H u)^2/nu >= 0",
-              D.printed("upper gap", xHu**2 / nu), sp.simplify(xHx - q))
+    D.compare(
+        "upper bound x^T H x - x^T H* x = (x^T H u)^2/nu >= 0",
+        D.printed("upper gap", xHu**2 / nu),
+        sp.simplify(xHx - q),
+    )
 
     def exact(d: int) -> bool:
         inst = Instance(d)  # the vector w of the instance plays x; nu H* = nu H - g g^T
         xx = inst.w
-        nuHst = [[inst.nu * inst.H[i][j] - inst.g[i] * inst.g[j] for j in range(d)]
-                 for i in range(d)]
+        nuHst = [
+            [inst.nu * inst.H[i][j] - inst.g[i] * inst.g[j] for j in range(d)] for i in range(d)
+        ]
         lhs = inst.dot(xx, inst.mv(nuHst, xx))
         rhs = inst.nu * inst.dot(xx, inst.Hw) - inst.dot(xx, inst.g) ** 2
         return inst.is_zero(lhs - rhs)
@@ -589,8 +663,11 @@ def e26(D: Derivation) -> None:
     D.step("f(t) = ||x - t u||_H^2 expanded:", f, lhs="f(t)")
     crit = sp.solve(sp.diff(f, t), t)
     D.step("f'(t) = 0 at", crit[0], lhs="t^*")
-    D.step("f''(t) = 2 nu > 0, so t* is the global minimiser of the convex quadratic:",
-           sp.diff(f, t, 2), lhs="f''")
+    D.step(
+        "f''(t) = 2 nu > 0, so t* is the global minimiser of the convex quadratic:",
+        sp.diff(f, t, 2),
+        lhs="f''",
+    )
     fmin = sp.simplify(f.subs(t, crit[0]))
     D.step("Minimum value:", fmin, lhs="f(t^*)")
     q = sp.simplify(_hstar().quad(xv))
@@ -604,10 +681,12 @@ def e26(D: Derivation) -> None:
         r_nu = [inst.nu * xx[i] - xg * inst.u[i] for i in range(d)]
         fmin_nu2 = inst.dot(r_nu, inst.mv(inst.H, r_nu))  # nu^2 f(t*)
         dfdt_nu = -2 * inst.dot(inst.u, inst.mv(inst.H, r_nu))  # nu f'(t*)
-        nuHst = [[inst.nu * inst.H[i][j] - inst.g[i] * inst.g[j] for j in range(d)]
-                 for i in range(d)]
+        nuHst = [
+            [inst.nu * inst.H[i][j] - inst.g[i] * inst.g[j] for j in range(d)] for i in range(d)
+        ]
         return inst.is_zero(dfdt_nu) and inst.is_zero(
-            fmin_nu2 - inst.nu * inst.dot(xx, inst.mv(nuHst, xx)))
+            fmin_nu2 - inst.nu * inst.dot(xx, inst.mv(nuHst, xx))
+        )
 
     D.exact("explicit f(t*) = x^T H* x and f'(t*) = 0", exact)
 
@@ -647,14 +726,22 @@ def l_a9(D: Derivation) -> None:
     F = f(O.Y, a * Zs / sigma)
     D.step("Integrand of J for one sample (x, y); J = E[F] and E is linear:", F, lhs="F(a, w)")
     Fw = A.grad_w(F)
-    D.step("Its w-gradient by the chain rule (grad_w x^T w = x, grad_w sigma = H w/sigma):", Fw,
-           lhs="\\nabla_w F")
+    D.step(
+        "Its w-gradient by the chain rule (grad_w x^T w = x, grad_w sigma = H w/sigma):",
+        Fw,
+        lhs="\\nabla_w F",
+    )
     Fw_r = A.substitute_vector(Fw, "w", w * r_)
     F_r = A.substitute_vector(F, "w", w * r_)
-    D.step("For w -> r w, r > 0 (sigma -> r sigma, x^T w -> r x^T w) the integrand is unchanged:",
-           sp.simplify(F_r - F), lhs="F(a, r w) - F(a, w)")
+    D.step(
+        "For w -> r w, r > 0 (sigma -> r sigma, x^T w -> r x^T w) the integrand is unchanged:",
+        sp.simplify(F_r - F),
+        lhs="F(a, r w) - F(a, w)",
+    )
     diff_w = (Fw_r * r_ - Fw).simplify()
-    D.step("and the gradient scales as 1/r:", diff_w, lhs="r \\nabla_w F(a, r w) - \\nabla_w F(a, w)")
+    D.step(
+        "and the gradient scales as 1/r:", diff_w, lhs="r \\nabla_w F(a, r w) - \\nabla_w F(a, w)"
+    )
     D.step(
         "Hence, with J = E F: a-step unchanged, and the w-step maps r w_k - r^2 eps grad_w J(a_k, r w_k) "
         "= r (w_k - eps grad_w J(a_k, w_k)); by induction w'_k = r w_k, a'_k = a_k (T = r I, t = 1).",
@@ -664,11 +751,15 @@ def l_a9(D: Derivation) -> None:
     D.compare("gradient scaling (r > 0)", Fw_r * r_, Fw, role="corrected")
     # r < 0: write r = -rho, rho > 0
     F_neg = sp.simplify(A.substitute_vector(F, "w", w * (-r_)))
-    D.step("For r < 0 (r = -rho) the BN output changes sign, so it is a -> -a that compensates:",
-           F_neg, lhs="F(a, -\\rho w)")
+    D.step(
+        "For r < 0 (r = -rho) the BN output changes sign, so it is a -> -a that compensates:",
+        F_neg,
+        lhs="F(a, -\\rho w)",
+    )
     D.compare(
         "{w0, eps, a0} ~ {r w0, r^2 eps, a0} also for r < 0 (integrand at r w, r < 0)",
-        D.printed("negative r integrand", F), F_neg,
+        D.printed("negative r integrand", F),
+        F_neg,
     )
     D.note(
         "As extracted, Eq. (32) reads 'w_{k+1} = w_k + eps (a_k/sigma_k)(h - (w_k^T h/sigma_k^2) H w_k)' "
@@ -696,14 +787,18 @@ def l_a9(D: Derivation) -> None:
         rels = [("t", inst.P), ("zr", rr, 1)]
         return ok and all(inst.is_zero(e, rels) for e in errs)
 
-    ok = D.exact("z(a, r w) = z(a, w) and r grad_w z(a, r w) = grad_w z(a, w) for the BN output z",
-                 exact)
+    ok = D.exact(
+        "z(a, r w) = z(a, w) and r grad_w z(a, r w) = grad_w z(a, w) for the BN output z", exact
+    )
 
     def num(pt):
         return _numeric_general_loss(pt)
 
-    ok &= D.numeric("logistic and quartic losses on an empirical distribution: 4 GD steps from "
-                    "(a0, w0, eps) and (a0, r w0, r^2 eps), r = 2.5, compared", num)
+    ok &= D.numeric(
+        "logistic and quartic losses on an empirical distribution: 4 GD steps from "
+        "(a0, w0, eps) and (a0, r w0, r^2 eps), r = 2.5, compared",
+        num,
+    )
     D.correct(
         "For a general loss f and r > 0, {w0, eps, *} and {r w0, r^2 eps, *} are equivalent "
         "(T = r I, t = 1); for r < 0 the equivalent configuration is {r w0, r^2 eps, a0 -> -a0} "
@@ -721,9 +816,20 @@ def _scaling_counterexample_r_negative() -> tuple[dict, str, bool]:
     a1r, w1r = bngd_exact([[1]], [1], 1, [-1], 1, 1)
     ok = a1r != a1  # t = a0'/a0 = 1 is forced at k = 0, so a'_1 must equal a_1
     return (
-        {"d": 1, "H": [[1]], "u": [1], "a0": 1, "w0": [1], "eps_a": 1, "eps": 1, "r": -1,
-         "a1": str(a1), "a1_scaled": str(a1r), "w1": [str(v) for v in w1],
-         "w1_scaled": [str(v) for v in w1r]},
+        {
+            "d": 1,
+            "H": [[1]],
+            "u": [1],
+            "a0": 1,
+            "w0": [1],
+            "eps_a": 1,
+            "eps": 1,
+            "r": -1,
+            "a1": str(a1),
+            "a1_scaled": str(a1r),
+            "w1": [str(v) for v in w1],
+            "w1_scaled": [str(v) for v in w1r],
+        },
         f"OLS loss, d=1, H=1, u=1, a0=1, w0=1, eps_a=eps=1, r=-1: a_1 = {a1} but the scaled "
         f"configuration gives a'_1 = {a1r} (t = a'_0/a_0 = 1 forces a'_1 = a_1)",
         ok,
@@ -745,6 +851,7 @@ def _numeric_general_loss(pt) -> list:
     errs = []
     rr = mpmath.mpf("2.5")
     for fl in losses:
+
         def J(a_, w_, fl=fl):
             s = mpmath.sqrt(pt.dot(w_, Hm * w_))
             return mpmath.fsum(fl(Yv[i], a_ * pt.dot(X[i], w_) / s) for i in range(n)) / n
@@ -793,9 +900,16 @@ def e40(D: Derivation) -> None:
     D.step("One gradient step on w (BNGD, Eq. 10, derived as GD on J in E81):", w1, lhs="w_{k+1}")
     e = u - w * (y / sigma**2)
     inc = (w1 - w - e.H() * (A.eps * a / sigma)).simplify()
-    D.step("The increment is eps (a/sigma) H e_k:", inc, lhs="w_{k+1} - w_k - \\epsilon \\tfrac{a}{\\sigma} H e_k")
-    D.step("and it is orthogonal to w_k: w^T H e = y - (y/sigma^2) sigma^2 =", sp.simplify(w.hdot(e)),
-           lhs="w_k^T H e_k")
+    D.step(
+        "The increment is eps (a/sigma) H e_k:",
+        inc,
+        lhs="w_{k+1} - w_k - \\epsilon \\tfrac{a}{\\sigma} H e_k",
+    )
+    D.step(
+        "and it is orthogonal to w_k: w^T H e = y - (y/sigma^2) sigma^2 =",
+        sp.simplify(w.hdot(e)),
+        lhs="w_k^T H e_k",
+    )
     lhs = sp.simplify(w1.dot(w1))
     He = e.H()
     rhs = D.printed("right side", w.dot(w) + A.eps**2 * a**2 / sigma**2 * He.dot(He))
@@ -809,7 +923,11 @@ def e40(D: Derivation) -> None:
         wn = [inst.w[i] - ep * gw[i] for i in range(d)]
         ev = [inst.u[i] - inst.y * inst.t**2 * inst.w[i] for i in range(d)]
         Hev = inst.mv(inst.H, ev)
-        diff = inst.dot(wn, wn) - inst.dot(inst.w, inst.w) - ep**2 * inst.a**2 * inst.t**2 * inst.dot(Hev, Hev)
+        diff = (
+            inst.dot(wn, wn)
+            - inst.dot(inst.w, inst.w)
+            - ep**2 * inst.a**2 * inst.t**2 * inst.dot(Hev, Hev)
+        )
         return inst.is_zero(diff)
 
     D.exact("explicit step from the directly differentiated J", exact)
@@ -839,13 +957,18 @@ def e70(D: Derivation) -> None:
     e = u - w * (y / sigma**2)
     D.step("e~ - e is a multiple of w:", (et - e).simplify(), lhs="\\tilde e - e")
     lhs = sp.expand(et.hdot(et))
-    D.step("||e~||_H^2 expanded (the cross term 2 (y/sigma^2 - a/sigma) w^T H e vanishes):", lhs,
-           lhs="\\|\\tilde e\\|_H^2")
+    D.step(
+        "||e~||_H^2 expanded (the cross term 2 (y/sigma^2 - a/sigma) w^T H e vanishes):",
+        lhs,
+        lhs="\\|\\tilde e\\|_H^2",
+    )
     rhs = D.printed("right side", e.hdot(e) + (a - y / sigma) ** 2)
     D.compare("||e~||_H^2 (70)", rhs, lhs)
     D.compare("J = ||e~||_H^2/2 (J of Eq. 16)", D.printed("loss", lhs / 2), _J())
-    D.note("With the objective of Eq. (7) and noisy data, J_k = ||e~_k||_H^2/2 + (c - u^T H u)/2 "
-           "(see E16).")
+    D.note(
+        "With the objective of Eq. (7) and noisy data, J_k = ||e~_k||_H^2/2 + (c - u^T H u)/2 "
+        "(see E16)."
+    )
 
     def exact(d: int) -> bool:
         inst = Instance(d)
@@ -863,7 +986,9 @@ def e70(D: Derivation) -> None:
         yy = pt.dot(wv, pt.H * uu)
         et_ = uu - (pt.a / s) * wv
         e_ = uu - (yy / s**2) * wv
-        return [pt.dot(et_, pt.H * et_) - pt.dot(e_, pt.H * e_) - (pt.a - yy / s) ** 2,
-                pt.dot(et_, pt.H * et_) / 2 - pt.J16(pt.a, wv)]
+        return [
+            pt.dot(et_, pt.H * et_) - pt.dot(e_, pt.H * e_) - (pt.a - yy / s) ** 2,
+            pt.dot(et_, pt.H * et_) / 2 - pt.J16(pt.a, wv),
+        ]
 
     D.numeric("50-digit evaluation at random points", num)

@@ -27,27 +27,40 @@ g, w, Hw = A.g, A.w, A.Hw
 def e81(D: Derivation) -> None:
     J = O.objective_quadratic()
     a1, w1 = O.bngd_step(J)
-    D.step("Gradient descent on J (Eq. 16) with steps (eps_a, eps), using E17-18:", a1,
-           lhs="a - \\epsilon_a \\partial_a J")
+    D.step(
+        "Gradient descent on J (Eq. 16) with steps (eps_a, eps), using E17-18:",
+        a1,
+        lhs="a - \\epsilon_a \\partial_a J",
+    )
     D.step("", w1, lhs="w - \\epsilon \\nabla_w J")
     D.compare("a-step (9)", D.printed("a step", a + eps_a * (y / sigma - a)), a1)
-    D.compare("w-step (10)",
-              D.printed("w step", w + (g - Hw * (y / sigma**2)) * (eps * a / sigma)), w1)
+    D.compare(
+        "w-step (10)", D.printed("w step", w + (g - Hw * (y / sigma**2)) * (eps * a / sigma)), w1
+    )
     Ja = sp.diff(J, a)
     astar = sp.solve(Ja, a)[0]
-    D.step("J is a convex quadratic in a (d2J/da2 = 1); its minimiser for fixed w:", astar,
-           lhs="a^*(w)")
+    D.step(
+        "J is a convex quadratic in a (d2J/da2 = 1); its minimiser for fixed w:",
+        astar,
+        lhs="a^*(w)",
+    )
     w_m = w1.subs(a, astar).simplify()
     D.step("Enforcing a_k = a*(w_k) in (10):", w_m, lhs="w_{k+1}")
-    D.compare("MBNGD (81)",
-              D.printed("MBNGD", w + (g - Hw * (y / sigma**2)) * (eps * y / sigma**2)), w_m)
+    D.compare(
+        "MBNGD (81)", D.printed("MBNGD", w + (g - Hw * (y / sigma**2)) * (eps * y / sigma**2)), w_m
+    )
     Jp = sp.simplify(J.subs(a, astar))
-    D.step("Equivalently, GD with step eps on the profile objective J~(w) = min_a J(a, w):", Jp,
-           lhs="\\tilde J(w)")
+    D.step(
+        "Equivalently, GD with step eps on the profile objective J~(w) = min_a J(a, w):",
+        Jp,
+        lhs="\\tilde J(w)",
+    )
     w_p = (w - A.grad_w(Jp) * eps).simplify()
     D.compare("GD on the profile objective = MBNGD", w_p, w_m, role="corrected")
-    D.note("With eps_a = 1, BNGD sets a_{k+1} = a*(w_k) (the optimum for the previous w); MBNGD "
-           "uses a*(w_k) in the same step in which w_k is updated.")
+    D.note(
+        "With eps_a = 1, BNGD sets a_{k+1} = a*(w_k) (the optimum for the previous w); MBNGD "
+        "uses a*(w_k) in the same step in which w_k is updated."
+    )
 
     def exact(d: int) -> bool:
         inst = Instance(d, extra=("epsilon", "epsa"))
@@ -57,14 +70,18 @@ def e81(D: Derivation) -> None:
         a1x = inst.a - epa * Jx.diff(inst.a)
         ok = inst.is_zero(a1x - (inst.a + epa * (inst.y * inst.t - inst.a)))
         w1x = [inst.w[i] - ep * gw[i] for i in range(d)]
-        pr = [inst.w[i] + ep * inst.a * inst.t * (inst.g[i] - inst.y * inst.t**2 * inst.Hw[i])
-              for i in range(d)]
+        pr = [
+            inst.w[i] + ep * inst.a * inst.t * (inst.g[i] - inst.y * inst.t**2 * inst.Hw[i])
+            for i in range(d)
+        ]
         ok &= inst.zero_all([w1x[i] - pr[i] for i in range(d)])
         # profile objective: J(a*(w), w) with a* = y t; its direct gradient is the MBNGD step
         Jp_x = inst.subs(Jx, {"a": inst.y * inst.t})
         gp = inst.grad_w(Jp_x)
-        mb = [inst.w[i] + ep * inst.y * inst.t**2 * (inst.g[i] - inst.y * inst.t**2 * inst.Hw[i])
-              for i in range(d)]
+        mb = [
+            inst.w[i] + ep * inst.y * inst.t**2 * (inst.g[i] - inst.y * inst.t**2 * inst.Hw[i])
+            for i in range(d)
+        ]
         ok &= inst.zero_all([inst.w[i] - ep * gp[i] - mb[i] for i in range(d)])
         return ok
 

@@ -39,12 +39,16 @@ lmin, lmax, lam_i, kappa = sp.symbols("lambda_min lambda_max lambda_i kappa", po
 def _gd_error_recurrence(D: Derivation) -> bool:
     J0 = sp.Rational(1, 2) * (u - w).hdot(u - w)  # Eq. (2) up to its constant
     grad = A.grad_w(J0).simplify()
-    D.step("Gradient of J0(w) = ||u - w||_H^2/2 (+ const), by the algebra:", grad,
-           lhs="\\nabla J_0(w)")
+    D.step(
+        "Gradient of J0(w) = ||u - w||_H^2/2 (+ const), by the algebra:", grad, lhs="\\nabla J_0(w)"
+    )
     w1 = w - grad * eps
     err = ((u - w1) - ((u - w) - (u - w).H() * eps)).simplify()
-    D.step("GD step (3) and its error: u - w_{k+1} - (I - eps H)(u - w_k) =", err,
-           lhs="u - w_{k+1} - (I - \\epsilon H)(u - w_k)")
+    D.step(
+        "GD step (3) and its error: u - w_{k+1} - (I - eps H)(u - w_k) =",
+        err,
+        lhs="u - w_{k+1} - (I - \\epsilon H)(u - w_k)",
+    )
     return not err.terms
 
 
@@ -67,23 +71,30 @@ def _gd_exact(d: int) -> bool:
 )
 def gd_step(D: Derivation) -> None:
     ok = _gd_error_recurrence(D)
-    D.compare("error recurrence u - w_{k+1} = (I - eps H)(u - w_k)", sp.Integer(0),
-              sp.Integer(0 if ok else 1))
-    D.step("In the eigenbasis of H the i-th error component is multiplied by (1 - eps lambda_i) "
-           "per step; it tends to 0 for every start iff |1 - eps lambda_i| < 1:", None)
+    D.compare(
+        "error recurrence u - w_{k+1} = (I - eps H)(u - w_k)",
+        sp.Integer(0),
+        sp.Integer(0 if ok else 1),
+    )
+    D.step(
+        "In the eigenbasis of H the i-th error component is multiplied by (1 - eps lambda_i) "
+        "per step; it tends to 0 for every start iff |1 - eps lambda_i| < 1:",
+        None,
+    )
     sol = sp.solve_univariate_inequality(sp.Abs(1 - eps * lam_i) < 1, eps, relational=False)
     D.step("SymPy solves |1 - eps lambda_i| < 1 for eps > 0:", sol, lhs="\\epsilon \\in")
     D.step("The intersection over i = 1..d is (0, min_i 2/lambda_i) = (0, 2/lambda_max).", None)
     derived = sol.subs(lam_i, lmax)
-    D.compare("convergence interval", D.printed("interval", sp.Interval.open(0, 2 / lmax)),
-              derived)
+    D.compare("convergence interval", D.printed("interval", sp.Interval.open(0, 2 / lmax)), derived)
     D.exact("error recurrence from the explicit gradient of J0", _gd_exact)
 
     def num(pt):
         ev = mpmath.eigsy(pt.H)[0]
         lm = max(ev)
-        rho = [max(abs(1 - e_ * lv) for lv in ev) for e_ in (2 / lm * (1 - mpmath.mpf("1e-20")),
-                                                           2 / lm * (1 + mpmath.mpf("1e-20")))]
+        rho = [
+            max(abs(1 - e_ * lv) for lv in ev)
+            for e_ in (2 / lm * (1 - mpmath.mpf("1e-20")), 2 / lm * (1 + mpmath.mpf("1e-20")))
+        ]
         return [0 if rho[0] < 1 < rho[1] else 1]
 
     D.numeric("rho(I - eps H) < 1 just below 2/lambda_max and > 1 just above (mpmath eigsy)", num)
@@ -103,15 +114,24 @@ def gd_rate(D: Derivation) -> None:
     lhs = sp.Sum((1 - eps * L[i]) ** 2 * C[i] ** 2, (i, 1, dd))
     gap = sp.Sum(rho**2 * C[i] ** 2, (i, 1, dd)) - lhs
     termwise = sp.Sum((rho**2 - (1 - eps * L[i]) ** 2) * C[i] ** 2, (i, 1, dd))
-    D.step("In eigen-coordinates c_i of e_k = u - w_k (H symmetric, orthonormal eigenvectors), "
-           "||e_k||^2 = sum c_i^2 and ||(I - eps H) e_k||^2 = sum (1 - eps lambda_i)^2 c_i^2, so",
-           termwise, lhs="\\rho^2\\|e_k\\|^2 - \\|(I-\\epsilon H)e_k\\|^2")
-    D.step("Each term is >= 0 because rho >= |1 - eps lambda_i| for every i (definition of rho); "
-           "with the error recurrence this is (4), and equality holds for e_k along the "
-           "eigenvector attaining the max, so rho is the best constant.", None)
+    D.step(
+        "In eigen-coordinates c_i of e_k = u - w_k (H symmetric, orthonormal eigenvectors), "
+        "||e_k||^2 = sum c_i^2 and ||(I - eps H) e_k||^2 = sum (1 - eps lambda_i)^2 c_i^2, so",
+        termwise,
+        lhs="\\rho^2\\|e_k\\|^2 - \\|(I-\\epsilon H)e_k\\|^2",
+    )
+    D.step(
+        "Each term is >= 0 because rho >= |1 - eps lambda_i| for every i (definition of rho); "
+        "with the error recurrence this is (4), and equality holds for e_k along the "
+        "eigenvector attaining the max, so rho is the best constant.",
+        None,
+    )
     D.compare("error recurrence (basis of (4))", sp.Integer(0), sp.Integer(0 if ok else 1))
-    D.compare("rho^2 ||e||^2 - ||(I - eps H) e||^2 as a sum of termwise-nonnegative terms",
-              D.printed("termwise", termwise), gap)
+    D.compare(
+        "rho^2 ||e||^2 - ||(I - eps H) e||^2 as a sum of termwise-nonnegative terms",
+        D.printed("termwise", termwise),
+        gap,
+    )
     D.exact("error recurrence from the explicit gradient of J0", _gd_exact)
 
     def num(pt):
@@ -134,9 +154,12 @@ def gd_rate(D: Derivation) -> None:
     "+ 1) ||u - w_k||.",
 )
 def gd_opt(D: Derivation) -> None:
-    D.step("|1 - eps lambda| is convex in lambda, so rho(eps) = max(|1 - eps lambda_min|, "
-           "|1 - eps lambda_max|); it decreases while 1 - eps lambda_min dominates and increases "
-           "once eps lambda_max - 1 does, so the minimiser solves", None)
+    D.step(
+        "|1 - eps lambda| is convex in lambda, so rho(eps) = max(|1 - eps lambda_min|, "
+        "|1 - eps lambda_max|); it decreases while 1 - eps lambda_min dominates and increases "
+        "once eps lambda_max - 1 does, so the minimiser solves",
+        None,
+    )
     e_opt = sp.solve(sp.Eq(1 - eps * lmin, eps * lmax - 1), eps)[0]
     D.step("1 - eps lambda_min = eps lambda_max - 1:", e_opt, lhs="\\epsilon_{opt}")
     rate = sp.simplify((1 - e_opt * lmin).subs(lmax, kappa * lmin))
@@ -144,8 +167,11 @@ def gd_opt(D: Derivation) -> None:
     D.compare("eps_opt", D.printed("eps_opt", 2 / (lmax + lmin)), e_opt)
     D.compare("optimal rate", D.printed("rate", (kappa - 1) / (kappa + 1)), rate)
     both = sp.simplify((e_opt * lmax - 1) - (1 - e_opt * lmin))
-    D.step("Both endpoint factors agree at eps_opt:", both,
-           lhs="(\\epsilon_{opt}\\lambda_{max} - 1) - (1 - \\epsilon_{opt}\\lambda_{min})")
+    D.step(
+        "Both endpoint factors agree at eps_opt:",
+        both,
+        lhs="(\\epsilon_{opt}\\lambda_{max} - 1) - (1 - \\epsilon_{opt}\\lambda_{min})",
+    )
 
     def exact(d: int) -> bool:
         ls = sp.symbols(f"l1:{d + 1}", positive=True)
@@ -153,8 +179,10 @@ def gd_opt(D: Derivation) -> None:
         eo = 2 / (lo + hi)
         vals = [sp.simplify(1 - eo * li) for li in ls]
         # endpoints: +-(hi - lo)/(hi + lo); every lambda_i in [lo, hi] lies between them (linear)
-        return sp.simplify(vals[0] + vals[-1]) == 0 and sp.simplify(
-            vals[0] - (hi / lo - 1) / (hi / lo + 1)) == 0
+        return (
+            sp.simplify(vals[0] + vals[-1]) == 0
+            and sp.simplify(vals[0] - (hi / lo - 1) / (hi / lo + 1)) == 0
+        )
 
     D.exact("explicit eigenvalues l_1 <= ... <= l_d: endpoint factors at eps_opt", exact)
 
@@ -189,10 +217,17 @@ def gd_opt(D: Derivation) -> None:
 )
 def bn_objective(D: Derivation) -> None:
     integrand, J7 = O.objective_definition()
-    D.step("Integrand with Y = y, Z = x^T w (Eq. 6: N_BN = Z/sigma):", sp.expand(integrand),
-           lhs="\\tfrac12 (Y - a Z/\\sigma)^2")
-    D.step("Expectation by linearity with E[Y^2] = c, E[YZ] = w^T g, E[Z^2] = w^T H w = sigma^2 "
-           "(Eq. 1):", J7, lhs="J(a, w)")
+    D.step(
+        "Integrand with Y = y, Z = x^T w (Eq. 6: N_BN = Z/sigma):",
+        sp.expand(integrand),
+        lhs="\\tfrac12 (Y - a Z/\\sigma)^2",
+    )
+    D.step(
+        "Expectation by linearity with E[Y^2] = c, E[YZ] = w^T g, E[Z^2] = w^T H w = sigma^2 "
+        "(Eq. 1):",
+        J7,
+        lhs="J(a, w)",
+    )
     D.compare("J (7) with C = c/2", D.printed("J", c / 2 - y / sigma * a + a**2 / 2), J7)
 
     def exact(d: int) -> bool:
@@ -201,8 +236,10 @@ def bn_objective(D: Derivation) -> None:
         return inst.is_zero(Jd - inst.scalar(c / 2 - y / sigma * a + a**2 / 2))
 
     D.exact("explicit expectation of the expanded square with the moments h_ij, g_i, c", exact)
-    D.numeric("empirical distribution: J as a 50-digit average vs c/2 - (w^T g/sigma) a + a^2/2",
-              lambda pt: O.numeric_definition_gap(pt, c / 2 - y / sigma * a + a**2 / 2))
+    D.numeric(
+        "empirical distribution: J as a 50-digit average vs c/2 - (w^T g/sigma) a + a^2/2",
+        lambda pt: O.numeric_definition_gap(pt, c / 2 - y / sigma * a + a**2 / 2),
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -232,17 +269,26 @@ def trivial_saddles(D: Derivation) -> None:
     D.step("Gradient (E17-18):", sp.Tuple(Ja, sp.Symbol("\\nabla_w J")), lhs="\\partial_a J")
     ga = Ja.subs({a: 0, y: 0})
     gw = Jw.subs({a: 0, y: 0}).simplify()
-    D.step("At a = 0, w^T g = 0 both components vanish:", sp.Tuple(ga, 0 if not gw.terms else 1),
-           lhs="(\\partial_a J, \\|\\nabla_w J\\|)")
+    D.step(
+        "At a = 0, w^T g = 0 both components vanish:",
+        sp.Tuple(ga, 0 if not gw.terms else 1),
+        lhs="(\\partial_a J, \\|\\nabla_w J\\|)",
+    )
     D.compare("dJ/da at the trivial points", D.printed("dJ/da", sp.Integer(0)), ga)
     D.compare("grad_w J at the trivial points", D.printed("grad_w", A.Vec()), gw)
     saddle_hessian(D)
     cp, lam = saddle_charpoly(D)
     prod = sp.expand(lam**2 - lam - beta).subs(lam, 0)
-    D.step("Product of the two nonzero eigenvalues (constant term of the quadratic factor):",
-           prod, lhs="\\lambda_+\\lambda_-")
-    D.compare("lambda_+ lambda_- < 0 (one positive, one negative eigenvalue: a saddle)",
-              D.printed("indefinite", sp.true), sp.sympify(prod < 0))
+    D.step(
+        "Product of the two nonzero eigenvalues (constant term of the quadratic factor):",
+        prod,
+        lhs="\\lambda_+\\lambda_-",
+    )
+    D.compare(
+        "lambda_+ lambda_- < 0 (one positive, one negative eigenvalue: a saddle)",
+        D.printed("indefinite", sp.true),
+        sp.sympify(prod < 0),
+    )
     D.exact("explicit gradient at a = 0 is (-y/sigma, 0)", _saddle_exact_gradient)
 
     def num(pt):
@@ -269,12 +315,19 @@ def strict(D: Derivation) -> None:
     lm = (1 - sp.sqrt(1 + 4 * beta)) / 2
     D.step("Smallest eigenvalue (root of the quadratic factor):", lm, lhs="\\lambda_-")
     prod = sp.expand(lam**2 - lam - beta).subs(lam, 0)
-    D.step("lambda_- lambda_+ = -beta < 0 and lambda_+ + lambda_- = 1 > 0, so lambda_- < 0:",
-           prod, lhs="\\lambda_+\\lambda_-")
-    D.compare("Hessian has a negative eigenvalue (lambda_+ lambda_- < 0)",
-              D.printed("negative eigenvalue", sp.true), sp.sympify(prod < 0))
-    D.exact("explicit Hessian at a = 0 and its characteristic polynomial",
-            explicit_saddle_charpoly_ok)
+    D.step(
+        "lambda_- lambda_+ = -beta < 0 and lambda_+ + lambda_- = 1 > 0, so lambda_- < 0:",
+        prod,
+        lhs="\\lambda_+\\lambda_-",
+    )
+    D.compare(
+        "Hessian has a negative eigenvalue (lambda_+ lambda_- < 0)",
+        D.printed("negative eigenvalue", sp.true),
+        sp.sympify(prod < 0),
+    )
+    D.exact(
+        "explicit Hessian at a = 0 and its characteristic polynomial", explicit_saddle_charpoly_ok
+    )
 
     def num(pt):
         ev, b = numeric_saddle_spectrum(pt)
@@ -314,14 +367,21 @@ def minimizers(D: Derivation) -> None:
     astar_pos = sp.simplify(A.substitute_vector(y / sigma, "w", u * s_))
     astar_neg = sp.simplify(A.substitute_vector(y / sigma, "w", u * (-s_)))
     D.compare("a* for s > 0", D.printed("a* (s>0)", sp.sign(s_) * sp.sqrt(nu)), astar_pos)
-    D.compare("a* for s < 0 (s -> -s)", D.printed("a* (s<0)", sp.sign(-s_) * sp.sqrt(nu)),
-              astar_neg)
+    D.compare(
+        "a* for s < 0 (s -> -s)", D.printed("a* (s<0)", sp.sign(-s_) * sp.sqrt(nu)), astar_neg
+    )
     Jmin = sp.simplify(A.substitute_vector(_J(), "w", u * s_).subs(a, astar_pos))
-    D.compare("J(a*, w*) = 0 = inf J (J = ||u - (a/sigma) w||_H^2/2 >= 0)",
-              D.printed("J min", sp.Integer(0)), Jmin)
-    D.exact("explicit gradient and J vanish at w = s u, a = sign(s) sqrt(nu)",
-            _minimizer_exact_gradient)
-    D.numeric("finite-difference gradient and J at random minimizers (s = -1.3)", _numeric_minimizer)
+    D.compare(
+        "J(a*, w*) = 0 = inf J (J = ||u - (a/sigma) w||_H^2/2 >= 0)",
+        D.printed("J min", sp.Integer(0)),
+        Jmin,
+    )
+    D.exact(
+        "explicit gradient and J vanish at w = s u, a = sign(s) sqrt(nu)", _minimizer_exact_gradient
+    )
+    D.numeric(
+        "finite-difference gradient and J at random minimizers (s = -1.3)", _numeric_minimizer
+    )
 
 
 @derivation(
@@ -333,15 +393,19 @@ def minimizers(D: Derivation) -> None:
 def degenerate(D: Derivation) -> None:
     at, Hstar = minimizer_derivation(D)
     kern = at.ww.apply(u).simplify()
-    D.step("The direction (0, u) (scaling w along itself) is in the kernel:", kern,
-           lhs="A_{22}(a^*, s u)\\, u")
+    D.step(
+        "The direction (0, u) (scaling w along itself) is in the kernel:",
+        kern,
+        lhs="A_{22}(a^*, s u)\\, u",
+    )
     D.compare("Hessian (0, u) = 0", D.printed("kernel", A.Vec()), kern)
     D.compare("A21 at the minimizer = 0", A.Vec(), at.aw)
 
     def exact(d: int) -> bool:
         inst = Instance(d)
-        nuHst = [[inst.nu * inst.H[i][j] - inst.g[i] * inst.g[j] for j in range(d)]
-                 for i in range(d)]
+        nuHst = [
+            [inst.nu * inst.H[i][j] - inst.g[i] * inst.g[j] for j in range(d)] for i in range(d)
+        ]
         return inst.zero_all(inst.mv(nuHst, inst.u))  # nu H* u = 0
 
     D.exact("explicit H* u = 0", exact)

@@ -62,36 +62,54 @@ def general_scaling(D: Derivation) -> dict:
     wm, um = sp.MatrixSymbol("w", dd, 1), sp.MatrixSymbol("u", dd, 1)
     H2 = mu * Qm.T * Hm * Qm
     w2, u2 = gam * Qm.T * wm, beta_u * Qm.T * um
-    s2 = (w2.T * H2 * w2)
-    D.step("Transform H' = mu Q^T H Q, w' = gamma Q^T w, u' = beta Q^T u (Q^T Q = Q Q^T = I).  "
-           "Then sigma'^2 = w'^T H' w' =", s2, lhs="\\sigma'^2")
+    s2 = w2.T * H2 * w2
+    D.step(
+        "Transform H' = mu Q^T H Q, w' = gamma Q^T w, u' = beta Q^T u (Q^T Q = Q Q^T = I).  "
+        "Then sigma'^2 = w'^T H' w' =",
+        s2,
+        lhs="\\sigma'^2",
+    )
     D.step("and cancelling Q Q^T:", _cancel_orth(sp.expand(s2), Qm), lhs="\\sigma'^2")
-    D.step("likewise H' w' and g' = H' u' are Q^T times the unprimed vectors:",
-           sp.Tuple(_cancel_orth(sp.expand(H2 * w2), Qm), _cancel_orth(sp.expand(H2 * u2), Qm)),
-           lhs="(H'w', g')")
+    D.step(
+        "likewise H' w' and g' = H' u' are Q^T times the unprimed vectors:",
+        sp.Tuple(_cancel_orth(sp.expand(H2 * w2), Qm), _cancel_orth(sp.expand(H2 * u2), Qm)),
+        lhs="(H'w', g')",
+    )
     printed_pair = (gam * Qm * wm).T * H2 * (gam * Qm * wm)
-    D.step("With the printed pairing (H' = mu Q^T H Q but w' = gamma Q w) nothing cancels:",
-           _cancel_orth(sp.expand(printed_pair), Qm), lhs="\\sigma'^2_{printed}")
+    D.step(
+        "With the printed pairing (H' = mu Q^T H Q but w' = gamma Q w) nothing cancels:",
+        _cancel_orth(sp.expand(printed_pair), Qm),
+        lhs="\\sigma'^2_{printed}",
+    )
     # scalar transport rules, in the frame Q^T (.)
     sig2 = sp.Abs(gam) * sp.sqrt(mu) * sigma
     y2 = gam * mu * beta_u * y
-    D.step("Hence sigma' = |gamma| sqrt(mu) sigma and y' = w'^T g' = gamma mu beta y:",
-           sp.Tuple(sig2, y2), lhs="(\\sigma', y')")
+    D.step(
+        "Hence sigma' = |gamma| sqrt(mu) sigma and y' = w'^T g' = gamma mu beta y:",
+        sp.Tuple(sig2, y2),
+        lhs="(\\sigma', y')",
+    )
     a1 = sp.expand(a + eps_a * (y / sigma - a))
     a1p = sp.expand(t_a * a + eps_a2 * (y2 / sig2 - t_a * a))
     Yn = sp.Symbol("Y", real=True)  # y/sigma, free
     diff_a = sp.expand((a1p - t_a * a1).subs(y, Yn * sigma))
     eqs_a = sp.Poly(diff_a, a, Yn).coeffs()
-    D.step("a-step (9): a'_1 - t a_1 must vanish for all a and y/sigma; its coefficients:",
-           sp.Tuple(*eqs_a), lhs="\\text{coefficients}")
+    D.step(
+        "a-step (9): a'_1 - t a_1 must vanish for all a and y/sigma; its coefficients:",
+        sp.Tuple(*eqs_a),
+        lhs="\\text{coefficients}",
+    )
     sol_a = sp.solve(eqs_a, [eps_a2, t_a], dict=True)[0]
     D.step("Solved:", sp.Tuple(sp.Eq(eps_a2, sol_a[eps_a2]), sp.Eq(t_a, sol_a[t_a])), lhs="")
     # w-step (10) in the frame Q^T: w'_1 = Q^T [gamma w + eps' (t a/sigma')(mu beta g - (y'/sigma'^2) mu gamma Hw)]
     inner = w * gam + (g * (mu * beta_u) - Hw * (y2 / sig2**2 * mu * gam)) * (eps2 * t_a * a / sig2)
     target = (w + (g - Hw * (y / sigma**2)) * (eps * a / sigma)) * gam
     dv = (inner - target).subs(t_a, sol_a[t_a]).simplify()
-    D.step("w-step (10): Q^T-frame difference w'_1 - gamma Q^T w_1 =", dv,
-           lhs="Q (w'_1 - \\gamma Q^T w_1)")
+    D.step(
+        "w-step (10): Q^T-frame difference w'_1 - gamma Q^T w_1 =",
+        dv,
+        lhs="Q (w'_1 - \\gamma Q^T w_1)",
+    )
     eqs_w = [sp.numer(sp.together(v)) for v in dv.terms.values()]
     sol_e = sp.solve(eqs_w, eps2, dict=True)[0]
     D.step("Solved:", sp.Eq(eps2, sp.simplify(sol_e[eps2])), lhs="")
@@ -173,7 +191,7 @@ def _scaling_numeric(pt, mu_v, gam_v, Qmode="random"):
     orig = _bngd_mp(pt.H, pt.vecs["u"], pt.a, pt.vecs["w"], epa, ep, 5)
     scal = _bngd_mp(H2, u2, gam_v * pt.a, gam_v * (Q.T * pt.vecs["w"]), epa, ep, 5)
     errs = []
-    for (a_k, w_k), (a2_k, w2_k) in zip(orig, scal):
+    for (a_k, w_k), (a2_k, w2_k) in zip(orig, scal, strict=False):
         errs.append(a2_k - gam_v * a_k)
         errs += list(w2_k - gam_v * (Q.T * w_k))
     return errs
@@ -190,20 +208,33 @@ def _scaling_numeric(pt, mu_v, gam_v, Qmode="random"):
 def p32_1(D: Derivation) -> None:
     sol = general_scaling(D)
     beta_needed = sp.Abs(gam) / sp.sqrt(mu)
-    D.step("So the transformed configuration is equivalent iff eps_a' = eps_a, t = sign(gamma) "
-           "sqrt(mu) beta and eps' = gamma^2 eps/(mu beta^2); with a0' = gamma a0 (t = gamma) this "
-           "forces beta = gamma/(sign(gamma) sqrt(mu)):", beta_needed, lhs="\\beta")
+    D.step(
+        "So the transformed configuration is equivalent iff eps_a' = eps_a, t = sign(gamma) "
+        "sqrt(mu) beta and eps' = gamma^2 eps/(mu beta^2); with a0' = gamma a0 (t = gamma) this "
+        "forces beta = gamma/(sign(gamma) sqrt(mu)):",
+        beta_needed,
+        lhs="\\beta",
+    )
     check_t = sp.simplify(sol["t"].subs(beta_u, beta_needed) - gam)
     check_e = sp.simplify(sol["eps"].subs(beta_u, beta_needed) - eps)
-    D.step("Check: t - gamma and eps' - eps at beta = |gamma|/sqrt(mu):",
-           sp.Tuple(check_t, check_e), lhs="")
-    D.compare("u' scale, Prop. 3.2(1): sqrt(mu)", D.printed("u scale (main)", sp.sqrt(mu)),
-              beta_needed)
-    D.compare("u' scale, Lemma A.8(1): sqrt(gamma mu)",
-              D.printed("u scale (appendix)", sp.sqrt(gam * mu)), beta_needed)
-    D.note("The printed condition (read as mu != 0) is too weak: mu < 0 makes H' = mu Q^T H Q "
-           "negative definite (not a valid configuration) and sqrt(mu) imaginary; the derivation "
-           "needs mu > 0.")
+    D.step(
+        "Check: t - gamma and eps' - eps at beta = |gamma|/sqrt(mu):",
+        sp.Tuple(check_t, check_e),
+        lhs="",
+    )
+    D.compare(
+        "u' scale, Prop. 3.2(1): sqrt(mu)", D.printed("u scale (main)", sp.sqrt(mu)), beta_needed
+    )
+    D.compare(
+        "u' scale, Lemma A.8(1): sqrt(gamma mu)",
+        D.printed("u scale (appendix)", sp.sqrt(gam * mu)),
+        beta_needed,
+    )
+    D.note(
+        "The printed condition (read as mu != 0) is too weak: mu < 0 makes H' = mu Q^T H Q "
+        "negative definite (not a valid configuration) and sqrt(mu) imaginary; the derivation "
+        "needs mu > 0."
+    )
     # counterexample (d = 1): mu = 4, gamma = 1, H = 1, u = 1, a0 = w0 = 1, eps_a = eps = 1
     a1, _ = bngd_exact([[1]], [1], 1, [1], 1, 1)
     a1p, _ = bngd_exact([[4]], [2], 1, [1], 1, 1)
@@ -213,24 +244,48 @@ def p32_1(D: Derivation) -> None:
     b1, _ = bngd_exact(H0.tolist(), list(u0), 1, list(w0), 1, 1)
     b1p, _ = bngd_exact((Q.T * H0 * Q).tolist(), list(Q * u0), 1, list(Q * w0), 1, 1)
     D.counterexample(
-        {"d": 1, "H": [[1]], "u": [1], "a0": 1, "w0": [1], "eps_a": 1, "eps": 1, "mu": 4,
-         "gamma": 1, "printed_config": {"H": [[4]], "u": [2], "a0": 1, "w0": [1]},
-         "a1": str(a1), "a1_printed_config": str(a1p),
-         "orientation_d2": {"H": [[1, 0], [0, 2]], "u": [1, 1], "w0": [1, 0], "a0": 1,
-                            "Q": [[str(e) for e in row] for row in Q.tolist()],
-                            "a1": str(b1), "a1_with_Qw0_Qu": str(sp.simplify(b1p))}},
+        {
+            "d": 1,
+            "H": [[1]],
+            "u": [1],
+            "a0": 1,
+            "w0": [1],
+            "eps_a": 1,
+            "eps": 1,
+            "mu": 4,
+            "gamma": 1,
+            "printed_config": {"H": [[4]], "u": [2], "a0": 1, "w0": [1]},
+            "a1": str(a1),
+            "a1_printed_config": str(a1p),
+            "orientation_d2": {
+                "H": [[1, 0], [0, 2]],
+                "u": [1, 1],
+                "w0": [1, 0],
+                "a0": 1,
+                "Q": [[str(e) for e in row] for row in Q.tolist()],
+                "a1": str(b1),
+                "a1_with_Qw0_Qu": str(sp.simplify(b1p)),
+            },
+        },
         f"d=1, H=1, u=1, a0=w0=1, eps_a=eps=1, mu=4, gamma=1: both printed versions give "
         f"u'=2, and a'_1 = {a1p} while t = a'_0/a_0 = 1 requires a'_1 = a_1 = {a1}; and with the "
         f"scale fixed, pairing mu Q^T H Q with Q w0, Q u (d=2, H=diag(1,2), u=(1,1), w0=(1,0), "
         f"Q=[[3/5,-4/5],[4/5,3/5]]) gives a'_1 = {sp.nsimplify(sp.simplify(b1p))} vs a_1 = {b1}",
         confirmed=(a1p != a1 and sp.simplify(b1p - b1) != 0),
     )
-    ok = D.compare("corrected u' scale |gamma|/sqrt(mu)", beta_needed, beta_needed, role="corrected")
-    ok &= D.exact("one exact BNGD step on explicit symbolic H, u, w, a with a rational orthogonal "
-                  "Q, gamma > 0", lambda d: _scaling_exact(d, 1))
+    ok = D.compare(
+        "corrected u' scale |gamma|/sqrt(mu)", beta_needed, beta_needed, role="corrected"
+    )
+    ok &= D.exact(
+        "one exact BNGD step on explicit symbolic H, u, w, a with a rational orthogonal "
+        "Q, gamma > 0",
+        lambda d: _scaling_exact(d, 1),
+    )
     ok &= D.exact("the same with gamma < 0", lambda d: _scaling_exact(d, -1))
-    ok &= D.numeric("5 BNGD steps at 50 digits, random orthogonal Q, mu = 2.7, gamma = -1.9",
-                    lambda pt: _scaling_numeric(pt, mpmath.mpf("2.7"), mpmath.mpf("-1.9")))
+    ok &= D.numeric(
+        "5 BNGD steps at 50 digits, random orthogonal Q, mu = 2.7, gamma = -1.9",
+        lambda pt: _scaling_numeric(pt, mpmath.mpf("2.7"), mpmath.mpf("-1.9")),
+    )
     D.correct(
         "For mu > 0, gamma != 0 and Q orthogonal, {mu Q^T H Q, (|gamma|/sqrt(mu)) Q^T u, gamma a0, "
         "gamma Q^T w0, eps_a, eps} and {H, u, a0, w0, eps_a, eps} are equivalent (T = gamma Q^T, "
@@ -253,15 +308,22 @@ def p32_2(D: Derivation) -> None:
     r = sp.Symbol("r", nonzero=True, real=True)
     sub = {mu: 1, beta_u: 1, gam: r}
     t_r, e_r = sp.simplify(sol["t"].subs(sub)), sp.simplify(sol["eps"].subs(sub))
-    D.step("Special case Q = I, mu = 1, beta = 1 (H and u unchanged), gamma = r:",
-           sp.Tuple(sp.Eq(t_a, t_r), sp.Eq(eps2, e_r)), lhs="")
+    D.step(
+        "Special case Q = I, mu = 1, beta = 1 (H and u unchanged), gamma = r:",
+        sp.Tuple(sp.Eq(t_a, t_r), sp.Eq(eps2, e_r)),
+        lhs="",
+    )
     D.compare("eps' = r^2 eps", D.printed("eps scale", r**2 * eps), e_r)
     D.compare("a0' = a0 (t = 1)", D.printed("t", sp.Integer(1)), t_r)
     ce = _scaling_counterexample_r_negative()
     D.counterexample(ce[0], ce[1], confirmed=ce[2])
     rp = sp.Symbol("r", positive=True)
-    ok = D.compare("corrected, r > 0: t = 1", sp.Integer(1),
-                   sp.simplify(sol["t"].subs({mu: 1, beta_u: 1, gam: rp})), role="corrected")
+    ok = D.compare(
+        "corrected, r > 0: t = 1",
+        sp.Integer(1),
+        sp.simplify(sol["t"].subs({mu: 1, beta_u: 1, gam: rp})),
+        role="corrected",
+    )
 
     def exact(d: int) -> bool:
         inst = Instance(d, extra=("r", "z", "epsilon", "epsa"))
@@ -279,13 +341,16 @@ def p32_2(D: Derivation) -> None:
                 yy = inst.dot(ww, inst.g)
                 Hww = inst.mv(inst.H, ww)
                 return aa + epa * (yy * tt - aa), [
-                    ww[i] + e_ * aa * tt * (inst.g[i] - yy * tt**2 * Hww[i]) for i in range(d)]
+                    ww[i] + e_ * aa * tt * (inst.g[i] - yy * tt**2 * Hww[i]) for i in range(d)
+                ]
 
             a1, w1 = step(inst.a, inst.w, inst.t, ep)
             a1p, w1p = step(a2, w2, t2, rr**2 * ep)
             rels = [("t", inst.P), ("z", rr, 1)]
-            ok_ &= all(inst.is_zero(e, rels) for e in
-                       [a1p - sgn * a1] + [w1p[i] - sgn * rr * w1[i] for i in range(d)])
+            ok_ &= all(
+                inst.is_zero(e, rels)
+                for e in [a1p - sgn * a1] + [w1p[i] - sgn * rr * w1[i] for i in range(d)]
+            )
         return ok_
 
     ok &= D.exact("one exact BNGD step, |r| w0 with a0 and -|r| w0 with -a0", exact)
@@ -295,9 +360,10 @@ def p32_2(D: Derivation) -> None:
         errs = []
         for r_v in (mpmath.mpf("3.1"), mpmath.mpf("-0.4")):
             orig = _bngd_mp(pt.H, pt.vecs["u"], pt.a, pt.vecs["w"], epa, ep, 5)
-            sc = _bngd_mp(pt.H, pt.vecs["u"], mpmath.sign(r_v) * pt.a, r_v * pt.vecs["w"], epa,
-                          r_v**2 * ep, 5)
-            for (a_k, w_k), (a2_k, w2_k) in zip(orig, sc):
+            sc = _bngd_mp(
+                pt.H, pt.vecs["u"], mpmath.sign(r_v) * pt.a, r_v * pt.vecs["w"], epa, r_v**2 * ep, 5
+            )
+            for (a_k, w_k), (a2_k, w2_k) in zip(orig, sc, strict=False):
                 errs.append(a2_k - mpmath.sign(r_v) * a_k)
                 errs += list(w2_k - r_v * w_k)
         return errs
@@ -342,8 +408,12 @@ def eff_step(D: Derivation) -> None:
         inst = Instance(d, extra=("epsilon",))
         w1x, ep = _explicit_step(inst)
         eh = ep * inst.a * inst.y * inst.t**3
-        return inst.zero_all([w1x[i] - inst.w[i] - ep * inst.a * inst.t * inst.g[i] + eh * inst.Hw[i]
-                              for i in range(d)])
+        return inst.zero_all(
+            [
+                w1x[i] - inst.w[i] - ep * inst.a * inst.t * inst.g[i] + eh * inst.Hw[i]
+                for i in range(d)
+            ]
+        )
 
     D.exact("explicit step from the directly differentiated J", exact)
 
@@ -358,14 +428,17 @@ def eff_step(D: Derivation) -> None:
         gv = pt.H * pt.vecs["u"]
         res = [-ep * fd[i + 1] - (ep * pt.a / s * gv[i] - eh * (pt.H * wv)[i]) for i in range(pt.d)]
         # the toolkit's float64 implementation (bnverify.model) agrees to float64 accuracy
-        prob = OLSProblem([[float(pt.H[i, j]) for j in range(pt.d)] for i in range(pt.d)],
-                          [float(v) for v in pt.vecs["u"]])
+        prob = OLSProblem(
+            [[float(pt.H[i, j]) for j in range(pt.d)] for i in range(pt.d)],
+            [float(v) for v in pt.vecs["u"]],
+        )
         e64 = prob.effective_step(float(ep), float(pt.a), np.array([float(v) for v in wv]))
         res.append(0 if abs(e64 - float(eh)) <= 1e-12 * max(1.0, abs(float(eh))) else 1)
         return res
 
-    D.numeric("finite-difference step; also bnverify.model.effective_step (float64, rel. 1e-12)",
-              num)
+    D.numeric(
+        "finite-difference step; also bnverify.model.effective_step (float64, rel. 1e-12)", num
+    )
 
 
 @derivation(
@@ -443,27 +516,39 @@ def hstar_psd(D: Derivation) -> None:
     ts = A.invariant("u", 1, "x") / nu
     r = xv - u * ts
     cert = sp.simplify(r.hdot(r) - Hst.quad(xv))
-    D.step("PSD: x^T H* x = ||x - t* u||_H^2 >= 0 with t* = x^T H u/nu (difference):", cert,
-           lhs="\\|x - t^* u\\|_H^2 - x^T H^* x")
+    D.step(
+        "PSD: x^T H* x = ||x - t* u||_H^2 >= 0 with t* = x^T H u/nu (difference):",
+        cert,
+        lhs="\\|x - t^* u\\|_H^2 - x^T H^* x",
+    )
     D.compare("x^T H* x = ||x - t* u||_H^2 (so H* >= 0)", D.printed("psd", sp.Integer(0)), cert)
     tt = sp.Symbol("t", real=True)
     xu = A.invariant("u", 0, "x")
     orth = sp.expand((xv - u * tt).dot(xv - u * tt)).subs(xu, 0)
-    D.step("kappa* <= kappa: eigenvectors of H* for nonzero eigenvalues are orthogonal to u "
-           "(H* symmetric, H* u = 0).  For x orthogonal to u, ||x - t u||^2 =", orth,
-           lhs="\\|x - t u\\|^2")
-    D.step("so x^T H* x = min_t ||x - t u||_H^2 >= lambda_min(H) min_t ||x - t u||^2 = lambda_min(H) "
-           "||x||^2, and x^T H* x <= x^T H x <= lambda_max(H) ||x||^2 (E25).  Hence every nonzero "
-           "eigenvalue of H* lies in [lambda_min(H), lambda_max(H)] and kappa* <= kappa.", None)
-    D.compare("||x - t u||^2 - ||x||^2 - t^2 ||u||^2 for x orthogonal to u",
-              sp.Integer(0), sp.simplify(orth - A.invariant("x", 0, "x")
-                                         - tt**2 * A.invariant("u", 0, "u")))
+    D.step(
+        "kappa* <= kappa: eigenvectors of H* for nonzero eigenvalues are orthogonal to u "
+        "(H* symmetric, H* u = 0).  For x orthogonal to u, ||x - t u||^2 =",
+        orth,
+        lhs="\\|x - t u\\|^2",
+    )
+    D.step(
+        "so x^T H* x = min_t ||x - t u||_H^2 >= lambda_min(H) min_t ||x - t u||^2 = lambda_min(H) "
+        "||x||^2, and x^T H* x <= x^T H x <= lambda_max(H) ||x||^2 (E25).  Hence every nonzero "
+        "eigenvalue of H* lies in [lambda_min(H), lambda_max(H)] and kappa* <= kappa.",
+        None,
+    )
+    D.compare(
+        "||x - t u||^2 - ||x||^2 - t^2 ||u||^2 for x orthogonal to u",
+        sp.Integer(0),
+        sp.simplify(orth - A.invariant("x", 0, "x") - tt**2 * A.invariant("u", 0, "u")),
+    )
     D.note("Scope: the 'kappa* < kappa for almost all u' part is not derived symbolically.")
 
     def exact(d: int) -> bool:
         inst = Instance(d)
-        nuHst = [[inst.nu * inst.H[i][j] - inst.g[i] * inst.g[j] for j in range(d)]
-                 for i in range(d)]
+        nuHst = [
+            [inst.nu * inst.H[i][j] - inst.g[i] * inst.g[j] for j in range(d)] for i in range(d)
+        ]
         xx = inst.w
         xg = inst.dot(xx, inst.g)
         r_nu = [inst.nu * xx[i] - xg * inst.u[i] for i in range(d)]
@@ -479,7 +564,9 @@ def hstar_psd(D: Derivation) -> None:
         Hs = pt.H - gv * gv.T / nuv
         ev = sorted(mpmath.eigsy(Hs)[0])
         evH = sorted(mpmath.eigsy(pt.H)[0])
-        ok = ev[1] >= evH[0] * (1 - mpmath.mpf("1e-40")) and ev[-1] <= evH[-1] * (1 + mpmath.mpf("1e-40"))
+        ok = ev[1] >= evH[0] * (1 - mpmath.mpf("1e-40")) and ev[-1] <= evH[-1] * (
+            1 + mpmath.mpf("1e-40")
+        )
         return list(Hs * uu) + [ev[0], 0 if ok else 1]
 
     D.numeric("eigenvalues of H* (mpmath eigsy): 0, then within [lambda_min, lambda_max] of H", num)

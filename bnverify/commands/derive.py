@@ -24,11 +24,16 @@ def register(subparsers) -> None:
         "formulas.  Default: all derivations, Markdown, to standard output.",
     )
     p.add_argument("ids", nargs="*", metavar="ID", help="claim IDs (default: all derived claims)")
-    p.add_argument("--format", choices=("md", "tex", "json"), default="md",
-                   help="output format (default: md)")
+    p.add_argument(
+        "--format", choices=("md", "tex", "json"), default="md", help="output format (default: md)"
+    )
     p.add_argument("--out", metavar="PATH", help="write to PATH instead of standard output")
-    p.add_argument("--seed", type=int, default=0,
-                   help="seed of the numeric cross-check points (default 0, as in docs/)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the numeric cross-check points (default 0, as in docs/)",
+    )
     p.set_defaults(func=run)
 
 

@@ -5,7 +5,7 @@
 * ``numeric`` -- 50-digit mpmath cross-checks with finite differences;
 * ``objective`` -- the BN objective (Eq. 7, 16), its gradient, Hessian and the BNGD step;
 * ``derivation`` -- records, comparison with the printed formulas, verdicts, registry;
-* ``render`` -- the derivation report (Markdown, LaTeX, JSON).
+* ``report`` -- the derivation report (Markdown, LaTeX, JSON).
 
 The per-claim derivations live in ``proofs/sym_*.py``.  Public entry points:
 :func:`derive` (records for some claim IDs) and :func:`render`.
@@ -40,6 +40,6 @@ def derive(ids: list[str] | None = None, seed: int = 0, n_points: int = 2) -> li
 
 
 def render(records: list[Record], fmt: str = "md") -> str:
-    from .render import render as _render
+    from .report import render as _render
 
     return _render(records, fmt)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Union
 
 import sympy as sp
 
@@ -120,7 +119,7 @@ def invariant_key(s: sp.Symbol) -> tuple[str, int, str] | None:
 # vectors and matrices in the H-Krylov basis
 # ----------------------------------------------------------------------------------------------
 
-Scalar = Union[sp.Expr, int, float]
+Scalar = sp.Expr | int | float
 
 
 class Vec:

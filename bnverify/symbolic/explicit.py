@@ -41,7 +41,7 @@ class Instance:
         names += ["a", "t", *extra]
         self.names = names
         self.K, *gens = ring(",".join(names), QQ)
-        self.gen = dict(zip(names, gens))
+        self.gen = dict(zip(names, gens, strict=False))
         G = self.gen
         self.H = [[G[f"h{min(i, j)}{max(i, j)}"] for j in range(d)] for i in range(d)]
         self.w = [G[f"w{i}"] for i in range(d)]
@@ -159,8 +159,10 @@ class Instance:
             if key.left is None:
                 Hk = [[self.K(1) if i == j else self.K(0) for j in range(d)] for i in range(d)]
                 for _ in range(key.k):
-                    Hk = [[self.dot(Hk[i], [self.H[r][j] for r in range(d)]) for j in range(d)]
-                          for i in range(d)]
+                    Hk = [
+                        [self.dot(Hk[i], [self.H[r][j] for r in range(d)]) for j in range(d)]
+                        for i in range(d)
+                    ]
                 M = Hk
             else:
                 lv = self.hpow(self.vec(key.left.p), key.left.k)

@@ -111,8 +111,14 @@ def explicit_definition(inst, c) -> object:
             m = inst.H[idx[0]][idx[1]]
         else:
             raise ValueError(f"moment {monom} not in Eq. (1)")
-        cf = inst.K.from_expr(coeff.xreplace({at: sp.Symbol("a") * sp.Symbol("t"),
-                                              **{ws[i]: sp.Symbol(f"w{i}") for i in range(d)}}))
+        cf = inst.K.from_expr(
+            coeff.xreplace(
+                {
+                    at: sp.Symbol("a") * sp.Symbol("t"),
+                    **{ws[i]: sp.Symbol(f"w{i}") for i in range(d)},
+                }
+            )
+        )
         out = out + cf * m
     return out
 

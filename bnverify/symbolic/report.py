@@ -72,8 +72,9 @@ def render_md(records: list[Record]) -> str:
     for r in dis:
         out.append(f"- **{r.id}** ({r.verdict}): {r.evidence}")
         if r.correction:
-            out.append(f"  - corrected statement ({r.correction['verdict']}): "
-                       f"{r.correction['statement']}")
+            out.append(
+                f"  - corrected statement ({r.correction['verdict']}): {r.correction['statement']}"
+            )
     out.append("")
     for r in records:
         out.append(_md_record(r))
@@ -122,8 +123,10 @@ def _md_record(r: Record) -> str:
     if r.counterexample_text:
         L.append(f"**Counterexample.** {r.counterexample_text}\n")
     if r.correction:
-        L.append(f"**Corrected statement ({r.correction['verdict']}).** "
-                 f"{r.correction['statement']} *Evidence:* {r.correction['evidence']}.\n")
+        L.append(
+            f"**Corrected statement ({r.correction['verdict']}).** "
+            f"{r.correction['statement']} *Evidence:* {r.correction['evidence']}.\n"
+        )
     L.append(f"**Verdict: {r.verdict}.** {r.evidence}\n")
     return "\n".join(L)
 
@@ -133,14 +136,46 @@ def _md_record(r: Record) -> str:
 # ----------------------------------------------------------------------------------------------
 
 _UNICODE = {
-    "ε": "$\\varepsilon$", "σ": "$\\sigma$", "‖": "$\\|$", "≤": "$\\le$", "≥": "$\\ge$",
-    "≠": "$\\ne$", "∈": "$\\in$", "√": "$\\surd$", "μ": "$\\mu$", "γ": "$\\gamma$",
-    "κ": "$\\kappa$", "λ": "$\\lambda$", "ρ": "$\\rho$", "½": "$\\frac12$", "∞": "$\\infty$",
-    "→": "$\\to$", "⊥": "$\\perp$", "∥": "$\\parallel$", "≪": "$\\ll$", "≫": "$\\gg$",
-    "…": "\\ldots{}", "−": "-", "·": "$\\cdot$", "×": "$\\times$", "Σ": "$\\Sigma$",
-    "∂": "$\\partial$", "²": "$^2$", "\u0302": "\\^{}", "δ": "$\\delta$", "±": "$\\pm$",
-    "∇": "$\\nabla$", "⇒": "$\\Rightarrow$", "∗": "*", "“": "``", "”": "''", "’": "'",
-    "–": "--", "—": "---", "§": "\\S{}", "≈": "$\\approx$",
+    "ε": "$\\varepsilon$",
+    "σ": "$\\sigma$",
+    "‖": "$\\|$",
+    "≤": "$\\le$",
+    "≥": "$\\ge$",
+    "≠": "$\\ne$",
+    "∈": "$\\in$",
+    "√": "$\\surd$",
+    "μ": "$\\mu$",
+    "γ": "$\\gamma$",
+    "κ": "$\\kappa$",
+    "λ": "$\\lambda$",
+    "ρ": "$\\rho$",
+    "½": "$\\frac12$",
+    "∞": "$\\infty$",
+    "→": "$\\to$",
+    "⊥": "$\\perp$",
+    "∥": "$\\parallel$",
+    "≪": "$\\ll$",
+    "≫": "$\\gg$",
+    "…": "\\ldots{}",
+    "−": "-",
+    "·": "$\\cdot$",
+    "×": "$\\times$",
+    "Σ": "$\\Sigma$",
+    "∂": "$\\partial$",
+    "²": "$^2$",
+    "\u0302": "\\^{}",
+    "δ": "$\\delta$",
+    "±": "$\\pm$",
+    "∇": "$\\nabla$",
+    "⇒": "$\\Rightarrow$",
+    "∗": "*",
+    "“": "``",
+    "”": "''",
+    "’": "'",
+    "–": "--",
+    "—": "---",
+    "§": "\\S{}",
+    "≈": "$\\approx$",
 }
 
 
@@ -206,8 +241,10 @@ def render_tex(records: list[Record]) -> str:
     if dis:
         L.append("\\begin{itemize}")
         for r in dis:
-            L.append(f"\\item \\textbf{{{tex_escape(r.id)}}} ({tex_escape(r.verdict)}): "
-                     f"{tex_escape(r.evidence)}")
+            L.append(
+                f"\\item \\textbf{{{tex_escape(r.id)}}} ({tex_escape(r.verdict)}): "
+                f"{tex_escape(r.evidence)}"
+            )
             if r.correction:
                 L.append(f"Corrected: {tex_escape(r.correction['statement'])}")
         L.append("\\end{itemize}")
@@ -215,8 +252,10 @@ def render_tex(records: list[Record]) -> str:
         L.append("Nowhere.")
     for r in records:
         L.append(f"\\section{{{tex_escape(r.id)}: {tex_escape(r.title)}}}")
-        L.append(f"\\textit{{Where:}} {tex_escape(r.where)}. "
-                 f"\\textit{{Statement as printed:}} {tex_escape(r.statement)}\\par")
+        L.append(
+            f"\\textit{{Where:}} {tex_escape(r.where)}. "
+            f"\\textit{{Statement as printed:}} {tex_escape(r.statement)}\\par"
+        )
         L.append(f"\\textit{{Reading:}} {tex_escape(r.reading)}\\par")
         L.append("\\subsection*{Derivation}")
         L.append("\\begin{enumerate}")
@@ -229,8 +268,9 @@ def render_tex(records: list[Record]) -> str:
         L.append("\\begin{itemize}")
         for c in r.comparisons:
             who = "printed" if c.role == "printed" else "corrected"
-            L.append(f"\\item {tex_escape(c.name)} ({who} vs derived): "
-                     f"{'equal' if c.zero else 'DIFFER'}")
+            L.append(
+                f"\\item {tex_escape(c.name)} ({who} vs derived): {'equal' if c.zero else 'DIFFER'}"
+            )
             L.append(_tex_math(f"\\text{{{who}: }} {c.printed}"))
             L.append(_tex_math(f"\\text{{derived: }} {c.derived}"))
             if not c.zero:
@@ -239,16 +279,20 @@ def render_tex(records: list[Record]) -> str:
         L.append("\\subsection*{Cross-checks}")
         L.append("\\begin{itemize}")
         for ch in r.checks:
-            L.append(f"\\item {tex_escape(ch.kind)}: {tex_escape(ch.description)}: "
-                     f"{'passed' if ch.ok else 'FAILED'} ({tex_escape(ch.detail)})")
+            L.append(
+                f"\\item {tex_escape(ch.kind)}: {tex_escape(ch.description)}: "
+                f"{'passed' if ch.ok else 'FAILED'} ({tex_escape(ch.detail)})"
+            )
         L.append("\\end{itemize}")
         for n in r.notes:
             L.append(f"\\textit{{Note.}} {tex_escape(n)}\\par")
         if r.counterexample_text:
             L.append(f"\\textbf{{Counterexample.}} {tex_escape(r.counterexample_text)}\\par")
         if r.correction:
-            L.append(f"\\textbf{{Corrected statement ({tex_escape(r.correction['verdict'])}).}} "
-                     f"{tex_escape(r.correction['statement'])}\\par")
+            L.append(
+                f"\\textbf{{Corrected statement ({tex_escape(r.correction['verdict'])}).}} "
+                f"{tex_escape(r.correction['statement'])}\\par"
+            )
         L.append(f"\\textbf{{Verdict: {tex_escape(r.verdict)}.}} {tex_escape(r.evidence)}\\par")
     L.append("\\end{document}")
     return "\n".join(L) + "\n"
