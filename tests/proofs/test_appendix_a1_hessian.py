@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mpmath
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 
 from bnverify.claims import CheckContext
@@ -37,6 +38,11 @@ def test_e19_21_both_readings_and_mutation():
     assert A.hessian_matches(pt, "catalogue")
     assert A.hessian_matches(pt, "factored")
     assert not A.hessian_matches(pt, "catalogue", coef3=2)
+    assert not A.hessian_matches(pt, "catalogue", a21_sign=+1)
+
+
+@pytest.mark.slow
+def test_e19_21_mutation_refuted_by_runner():
     r = check_property("E19-21", A.hessian_points(),
                        lambda q: A.hessian_matches(q, a21_sign=+1), CTX, statement="wrong A21",
                        tolerance="-", max_examples=10, database=False)
@@ -63,6 +69,10 @@ def test_e81_verified_and_mutation_refuted():
     cfg = Configuration(p, 1.0, np.array([0.3, 1.0, 0.2]), 1.0, 0.05)
     assert A.mbngd_matches(cfg)
     assert not A.mbngd_matches(cfg, variant="wrong-a")
+
+
+@pytest.mark.slow
+def test_e81_mutation_refuted_by_runner():
     strat = A.safe_configurations(max_d=4, eps=st.just(0.1), w0_kinds=("generic",))
     r = check_property("E81", strat, lambda c: A.mbngd_matches(c, variant="wrong-a"), CTX,
                        statement="wrong a", tolerance="-", max_examples=10, database=False)
