@@ -32,6 +32,8 @@ gam = sp.Symbol("gamma", nonzero=True, real=True)
 beta_u = sp.Symbol("beta", nonzero=True, real=True)
 t_a = sp.Symbol("t", nonzero=True, real=True)
 eps_a2, eps2 = sp.symbols("epsilon_a' epsilon'", positive=True)
+A.LATEX_NAMES[eps_a2] = "\\epsilon_a'"
+A.LATEX_NAMES[eps2] = "\\epsilon'"
 
 
 # ----------------------------------------------------------------------------------------------
