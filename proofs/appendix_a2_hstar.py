@@ -71,7 +71,7 @@ def _resolvable(p: OLSProblem) -> bool:
     return bool(np.all((ue == 0) | (np.abs(ue) > 1e-6 * np.linalg.norm(ue))))
 
 
-def _problems(min_d: int = 1, max_d: int = 10):
+def _problems(min_d: int = 1, max_d: int = 8):
     return safe_problems(min_d=min_d, max_d=max_d).filter(_resolvable)
 
 
@@ -167,7 +167,7 @@ def _aa_correction(claim_id: str, ctx, which: str = "27") -> Correction:
                    "rho* < rho for almost all u at eps iff (lambda_1 simple or eps > eps_opt) and "
                    "(lambda_d simple or eps < eps_opt)"),
         tolerance="50-digit spectra, equality to 1e-35", method="monte-carlo",
-        max_examples=ctx.n(15, 200), key_suffix=f"aa-corrected-{which}")
+        max_examples=ctx.n(10, 200), key_suffix=f"aa-corrected-{which}")
     if which == "27":
         stmt = ("kappa* <= kappa always; kappa* < kappa for almost all u iff at least one of "
                 "lambda_1, lambda_d is a simple eigenvalue of H (if both are repeated, "
@@ -182,7 +182,7 @@ def _aa_result(claim_id: str, ctx, which: str, statement: str) -> MethodResult:
     return check_property(
         claim_id, _problems(2, 8), lambda p: almost_all_strict(p, which), ctx,
         statement=statement, tolerance="6 Gaussian u per H; 50-digit spectra, equality to 1e-35",
-        method="monte-carlo", max_examples=ctx.n(15, 200), key_suffix=f"aa-{which}",
+        method="monte-carlo", max_examples=ctx.n(12, 200), key_suffix=f"aa-{which}",
         correction=lambda _x: _aa_correction(claim_id, ctx, which))
 
 
@@ -196,7 +196,7 @@ def check_hstar_psd(ctx) -> MethodResult:
         "S3.Hstar-psd", _problems(), hstar_psd_holds, ctx,
         statement="H* PSD, H* u = 0, kappa* <= kappa",
         tolerance="spectra at 50 digits (1e-35); H* u: 8 d u lambda_max ||u|| (float64)",
-        max_examples=ctx.n(25, 400))
+        max_examples=ctx.n(20, 400))
 
 
 @check("S3.Hstar-psd", method="monte-carlo")
@@ -237,7 +237,7 @@ def check_interlacing(ctx) -> MethodResult:
         "L-A.1", _problems(), interlacing_holds, ctx,
         statement="0 = lambda_1(H*) < lambda_1(H) <= lambda_2(H*) <= ... <= lambda_d(H)",
         tolerance="50-digit eigenvalues; ties within 1e-35 lambda_max count as equal",
-        max_examples=ctx.n(30, 500))
+        max_examples=ctx.n(20, 500))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -313,7 +313,7 @@ def check_e25(ctx) -> MethodResult:
         "E25", problem_and_vector(), e25_holds, ctx,
         statement="x^T H* x = x^T H x - (x^T H u)^2/(u^T H u) in [0, x^T H x]",
         tolerance="8 d u lambda_max ||x||^2 (float64 rounding of the quadratic forms)",
-        max_examples=ctx.n(40, 600))
+        max_examples=ctx.n(25, 600))
 
 
 @check("E26", method="property",
@@ -323,7 +323,7 @@ def check_e26(ctx) -> MethodResult:
         "E26", problem_and_vector(), e26_holds, ctx,
         statement="x^T H* x = min over t of ||x - t u||_H^2 (minimum of the sampled quadratic)",
         tolerance="64 d u lambda_max (||x|| + ||u||)^2, amplified by |vertex|",
-        max_examples=ctx.n(40, 600))
+        max_examples=ctx.n(25, 600))
 
 
 @st.composite
@@ -365,7 +365,7 @@ def check_ca6(ctx) -> MethodResult:
         statement="||(I - eps H*) x||_H* <= rho*(I - eps H*) ||x||_H* (eps of both signs)",
         tolerance="squared seminorms: 8 d u lambda_max (||z||^2 + rho*^2 ||x||^2) + rounding of "
                   "z = (I - eps H*) x",
-        max_examples=ctx.n(40, 600))
+        max_examples=ctx.n(25, 600))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -406,7 +406,7 @@ def check_ca5(ctx) -> MethodResult:
             "C-A.5", _problems(2), lambda p: ca5_holds(p, corrected=True), ctx,
             statement="kappa* = kappa iff (u ⟂ E(lambda_1) or lambda_1 repeated) and (u ⟂ "
                       "E(lambda_d) or lambda_d repeated)",
-            tolerance="50-digit spectra, equality to 1e-35", max_examples=ctx.n(40, 600),
+            tolerance="50-digit spectra, equality to 1e-35", max_examples=ctx.n(25, 600),
             key_suffix="corrected")
         return Correction(
             "kappa*(H*) <= kappa(H), with equality iff [u ⟂ E(lambda_1) or lambda_1 has "
@@ -417,12 +417,12 @@ def check_ca5(ctx) -> MethodResult:
     return check_property(
         "C-A.5", _problems(2), ca5_holds, ctx,
         statement="kappa* <= kappa, equality iff u ⟂ span{v1, vd}",
-        tolerance="50-digit spectra, equality to 1e-35", max_examples=ctx.n(40, 600),
+        tolerance="50-digit spectra, equality to 1e-35", max_examples=ctx.n(25, 600),
         correction=corr)
 
 
 @st.composite
-def problem_and_eps(draw, min_d: int = 2, max_d: int = 10):
+def problem_and_eps(draw, min_d: int = 2, max_d: int = 8):
     p = draw(_problems(min_d, max_d))
     f = draw(st.one_of(st.just(1.0), log_floats(1e-2, 1e2)))
     pv = _PV(p, np.zeros(p.d), "eps only", f * 2.0 / (p.lambda_min + p.lambda_max))
@@ -464,7 +464,7 @@ def check_ca7(ctx) -> MethodResult:
         r = check_property(
             "C-A.7", problem_and_eps(), lambda pv: ca7_holds(pv, corrected=True), ctx,
             statement="strict if u^T v_1 != 0, u^T v_d != 0 and lambda_1, lambda_d simple",
-            tolerance="50-digit spectra, equality to 1e-35", max_examples=ctx.n(40, 600),
+            tolerance="50-digit spectra, equality to 1e-35", max_examples=ctx.n(25, 600),
             key_suffix="corrected")
         return Correction(
             "rho*(I - eps H*) <= rho(I - eps H) for eps > 0, strict if lambda_1 and lambda_d are "
@@ -473,7 +473,7 @@ def check_ca7(ctx) -> MethodResult:
     return check_property(
         "C-A.7", problem_and_eps(), ca7_holds, ctx,
         statement="rho* <= rho for eps > 0, strict if u^T v_1 != 0 and u^T v_d != 0",
-        tolerance="50-digit spectra, equality to 1e-35", max_examples=ctx.n(40, 600),
+        tolerance="50-digit spectra, equality to 1e-35", max_examples=ctx.n(25, 600),
         correction=corr)
 
 
@@ -513,7 +513,7 @@ def check_acceleration(ctx) -> MethodResult:
     return check_property(
         "S3.acceleration", problem_and_eps(), acceleration_holds, ctx,
         statement="rho* <= rho; rho*_opt = (kappa*-1)/(kappa*+1) = min rho* <= (kappa-1)/(kappa+1)",
-        tolerance="50-digit spectra, equality to 1e-35", max_examples=ctx.n(30, 500))
+        tolerance="50-digit spectra, equality to 1e-35", max_examples=ctx.n(20, 500))
 
 
 @check("S3.acceleration", method="monte-carlo")

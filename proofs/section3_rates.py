@@ -5,7 +5,7 @@ Claims: S3.eff-step (Eq. 11), S3.recurrence (Eq. 12), S3.contraction (Eq. 13), E
 (Eq. 40-41), E70, E71, L-A.22 (Eq. 62), P3.4 (Eq. 15).
 
 Method.  Configurations are drawn by ``bnverify.strategies`` (generic, near-saddle, eigenvector
-and near-minimiser initial values; dense and diagonal H up to d = 10, kappa <= 1e6; eps from 1e-3
+and near-minimiser initial values; dense and diagonal H up to d = 6, kappa <= 1e6; eps from 1e-3
 to 1e3 in units of ||w0||^2/lambda_max; eps_a in (0, 2)); the iterates come from the engine
 (``bnverify.dynamics.batched.step``, ``STEPS`` steps).  Each identity is compared with a rounding
 tolerance ``16 d u S`` where ``S`` is the magnitude of the terms it sums (listed in each
@@ -42,7 +42,7 @@ from bnverify.strategies import Configuration, a0_values, initial_w, log_floats,
 from proofs.appendix_a1_hessian import safe_problems
 
 UNIT = float(np.finfo(float).eps)
-STEPS = 12
+STEPS = 8
 DPS = 50
 MP_TOL = mpmath.mpf("1e-35")
 
@@ -53,7 +53,7 @@ MP_TOL = mpmath.mpf("1e-35")
 
 
 @st.composite
-def rate_configs(draw, near_minimizer: bool | None = None, max_d: int = 10) -> Configuration:
+def rate_configs(draw, near_minimizer: bool | None = None, max_d: int = 6) -> Configuration:
     """A BNGD configuration; ``near_minimizer`` (or a coin) puts ``(a0, w0)`` at relative distance
     ``eta`` in [1e-6, 1e-1] from a minimiser ``(sqrt(u^T H u), s u)`` (small ``delta_k``)."""
     p = draw(safe_problems(max_d=max_d, kappa_max=1e6))
@@ -236,7 +236,12 @@ def eff_step_holds(cfg: Configuration, sign: int = 1) -> Outcome:
     if r.status_name() != "diverged":
         ref = p.effective_step(cfg.eps, float(r.a), r.w)
         rep = float(r.eff_step)
-        if abs(rep - sign * ref) > 16 * p.d * UNIT * (1 + abs(p.lambda_max * p.d)) * abs(ref) + 1e-300:
+        # the engine works in the eigenbasis: w^T g is rounded differently, by d u ||w|| ||g||,
+        # which is all of it near w ⟂ g; the rest is relative rounding, amplified by kappa
+        sw = p.sigma(r.w)
+        tol = 16 * p.d * UNIT * (1 + p.kappa) * (
+            abs(ref) + abs(cfg.eps * float(r.a)) / sw**3 * np.linalg.norm(r.w) * np.linalg.norm(p.g))
+        if abs(rep - sign * ref) > tol:
             return Outcome(False, {"engine_eff_step": rep, "eq11": ref})
     return out
 
@@ -496,7 +501,7 @@ def _mp_la22(cfg, k, reading):
 # ----------------------------------------------------------------------------------------------
 
 
-def _prop(claim_id: str, holds, ctx, statement: str, tolerance: str, n=(30, 400),
+def _prop(claim_id: str, holds, ctx, statement: str, tolerance: str, n=(20, 400),
           strategy=None, key: str = "", correction=None) -> MethodResult:
     return check_property(claim_id, strategy if strategy is not None else rate_configs(), holds, ctx, statement=statement,
                           tolerance=tolerance, max_examples=ctx.n(*n), key_suffix=key,
@@ -596,7 +601,7 @@ def check_p34(ctx) -> MethodResult:
                 TOL_INEQ, key="a")
     lit = _prop("P3.4", lambda c: la22_holds(c, "P3.4b"), ctx,
                 "literal reading: ||e_(k+1)|| <= min{rho* + delta, rho} ||e_k||", TOL_INEQ,
-                key="b", strategy=rate_configs(near_minimizer=True), n=(15, 200))
+                key="b", strategy=rate_configs(near_minimizer=True), n=(10, 200))
     res.details["literal_reading_without_denominator"] = {
         "verdict": lit.verdict, "evidence": lit.evidence, "counterexample": lit.counterexample}
     return res

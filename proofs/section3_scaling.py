@@ -95,7 +95,7 @@ class ScalingCase:
 
 @st.composite
 def scaling_cases(draw, appendix: bool = False) -> ScalingCase:
-    p = draw(safe_problems(max_d=4, kappa_max=1e3))
+    p = draw(safe_problems(max_d=3, kappa_max=1e3))
     w0, kind = draw(initial_w(p, ("generic", "eigenvector", "parallel-u")))
     f = draw(log_floats(1e-2, 10.0))
     eps = f * float(w0 @ w0) / p.lambda_max
@@ -231,7 +231,7 @@ TOL = (f"orbit residuals of the least-squares fit of (t, T): <= {EQUIV_RTOL:g} e
 def _corrected_result(ctx, claim_id: str, reading: str, statement: str, appendix=False):
     return check_property(
         claim_id, scaling_cases(appendix), lambda c: equivalent(c, reading), ctx,
-        statement=statement, tolerance=TOL, max_examples=ctx.n(25, 400),
+        statement=statement, tolerance=TOL, max_examples=ctx.n(12, 400),
         key_suffix=f"{reading}-check")
 
 
@@ -260,7 +260,7 @@ def check_p321_main(ctx) -> MethodResult:
     return check_property(
         "P3.2-1", scaling_cases(), lambda c: equivalent(c, "main"), ctx,
         statement="{mu Q^T H Q, sqrt(mu) Q u, gamma a0, gamma Q w0} ~ {H, u, a0, w0} (main text)",
-        tolerance=TOL, max_examples=ctx.n(25, 400), key_suffix="main",
+        tolerance=TOL, max_examples=ctx.n(15, 400), key_suffix="main",
         correction=lambda _x: _p321_correction(ctx))
 
 
@@ -271,7 +271,7 @@ def check_p321_appendix(ctx) -> MethodResult:
         "P3.2-1", scaling_cases(appendix=True), lambda c: equivalent(c, "appendix"), ctx,
         statement="{mu Q^T H Q, sqrt(gamma mu) Q u, gamma a0, gamma Q w0} ~ {H, u, a0, w0} "
                   "(Lemma A.8, gamma > 0)",
-        tolerance=TOL, max_examples=ctx.n(25, 400), key_suffix="appendix",
+        tolerance=TOL, max_examples=ctx.n(15, 400), key_suffix="appendix",
         correction=lambda _x: _p321_correction(ctx))
 
 
@@ -292,4 +292,4 @@ def check_p322(ctx) -> MethodResult:
     return check_property(
         "P3.2-2", scaling_cases(), lambda c: equivalent(c, "rw"), ctx,
         statement="{H, u, a0, r w0, eps_a, r^2 eps} ~ {H, u, a0, w0, eps_a, eps}", tolerance=TOL,
-        max_examples=ctx.n(25, 400), key_suffix="rw", correction=corr)
+        max_examples=ctx.n(15, 400), key_suffix="rw", correction=corr)
