@@ -215,7 +215,7 @@ def e19_21(D: Derivation) -> None:
         - A.Mat.outer(Hw, Hw) * (3 / sigma**2)
     ) * (a * y / sigma**3)
     D.compare("A22 (20), factored reading (for w^T g != 0)", factored, Hs.ww)
-    D.note(
+    D.remark(
         "The factored reading divides by w^T g: it is the same matrix wherever w^T g != 0 but "
         "cannot be evaluated at the saddle points (w^T g = 0) where Sec. A.1 uses the Hessian; "
         "the expanded form above is the one valid everywhere."
@@ -761,7 +761,7 @@ def l_a9(D: Derivation) -> None:
         D.printed("negative r integrand", F),
         F_neg,
     )
-    D.note(
+    D.remark(
         "As extracted, Eq. (32) reads 'w_{k+1} = w_k + eps (a_k/sigma_k)(h - (w_k^T h/sigma_k^2) H w_k)' "
         "with h the gradient of the original problem (Eq. 33); gradient descent gives '-' in front "
         "of eps (for OLS, h = (a/sigma) H w - g turns this into Eq. (10)).  The sign does not affect "
@@ -965,7 +965,7 @@ def e70(D: Derivation) -> None:
     rhs = D.printed("right side", e.hdot(e) + (a - y / sigma) ** 2)
     D.compare("||e~||_H^2 (70)", rhs, lhs)
     D.compare("J = ||e~||_H^2/2 (J of Eq. 16)", D.printed("loss", lhs / 2), _J())
-    D.note(
+    D.remark(
         "With the objective of Eq. (7) and noisy data, J_k = ||e~_k||_H^2/2 + (c - u^T H u)/2 "
         "(see E16)."
     )

@@ -232,7 +232,7 @@ def p32_1(D: Derivation) -> None:
         D.printed("u scale (appendix)", sp.sqrt(gam * mu)),
         beta_needed,
     )
-    D.note(
+    D.remark(
         "The printed condition (read as mu != 0) is too weak: mu < 0 makes H' = mu Q^T H Q "
         "negative definite (not a valid configuration) and sqrt(mu) imaginary; the derivation "
         "needs mu > 0."

@@ -156,6 +156,7 @@ class Derivation:
         self.comparisons: list[Comparison] = []
         self.checks: list[CrossCheck] = []
         self.notes: list[str] = []
+        self.remarks: list[str] = []
         self.counterexample_data: dict[str, Any] | None = None
         self.counterexample_text: str = ""
         self.correction: dict[str, str] | None = None
@@ -171,6 +172,11 @@ class Derivation:
 
     def note(self, text: str) -> None:
         self.notes.append(text)
+
+    def remark(self, text: str) -> None:
+        """A disagreement with the printed text that does not change the verdict (listed in the
+        report's closing note)."""
+        self.remarks.append(text)
 
     def printed(self, name: str, value: Any) -> Any:
         """The paper's formula ``name`` as read (or a test's mutated replacement)."""
@@ -286,6 +292,7 @@ class Derivation:
             comparisons=self.comparisons,
             checks=self.checks,
             notes=self.notes,
+            remarks=self.remarks,
             verdict=verdict,
             counterexample=self.counterexample_data,
             counterexample_text=self.counterexample_text,
@@ -308,6 +315,7 @@ class Record:
     comparisons: list[Comparison]
     checks: list[CrossCheck]
     notes: list[str]
+    remarks: list[str]
     verdict: str
     counterexample: dict[str, Any] | None
     counterexample_text: str
@@ -356,6 +364,7 @@ class Record:
                 "comparisons": [vars(c) for c in self.comparisons],
                 "cross_checks": [vars(c) for c in self.checks],
                 "notes": self.notes,
+                "remarks": self.remarks,
                 "counterexample": self.counterexample,
                 "counterexample_text": self.counterexample_text,
                 "correction": self.correction,

@@ -78,6 +78,23 @@ def render_md(records: list[Record]) -> str:
     out.append("")
     for r in records:
         out.append(_md_record(r))
+    out.append("## Closing note: every disagreement with the paper as printed\n")
+    for r in dis:
+        bad = ", ".join(c.name for c in r.comparisons if c.role == "printed" and not c.zero)
+        line = f"- **{r.id}** ({r.where}), {r.verdict}: the printed {bad} disagrees with the derivation"
+        if r.counterexample_text:
+            line += f"; counterexample: {r.counterexample_text}"
+        if r.correction:
+            line += f"; corrected ({r.correction['verdict']}): {r.correction['statement']}"
+        out.append(line)
+    for r in records:
+        for rm in r.remarks:
+            out.append(f"- **{r.id}** ({r.where}), remark (verdict unaffected): {rm}")
+    out.append("")
+    out.append(
+        "Everything else listed in the summary agrees with the paper for general d, exactly for "
+        "d = 1..4 and at 50 digits."
+    )
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -115,8 +132,10 @@ def _md_record(r: Record) -> str:
     for ch in r.checks:
         L.append(f"- {ch.kind}: {ch.description}: {'passed' if ch.ok else 'FAILED'} ({ch.detail})")
     L.append("")
-    if r.notes:
+    if r.notes or r.remarks:
         L.append("### Notes\n")
+        for n in r.remarks:
+            L.append(f"- Remark on the printed text: {n}")
         for n in r.notes:
             L.append(f"- {n}")
         L.append("")
@@ -284,6 +303,8 @@ def render_tex(records: list[Record]) -> str:
                 f"{'passed' if ch.ok else 'FAILED'} ({tex_escape(ch.detail)})"
             )
         L.append("\\end{itemize}")
+        for n in r.remarks:
+            L.append(f"\\textit{{Remark on the printed text.}} {tex_escape(n)}\\par")
         for n in r.notes:
             L.append(f"\\textit{{Note.}} {tex_escape(n)}\\par")
         if r.counterexample_text:
@@ -304,8 +325,18 @@ def render_tex(records: list[Record]) -> str:
 
 
 def render_json(records: list[Record]) -> str:
+    import mpmath
+    import sympy
+
+    from .. import __version__
+
     doc = {
         "generator": "bnverify derive",
+        "versions": {
+            "bnverify": __version__,
+            "sympy": sympy.__version__,
+            "mpmath": mpmath.__version__,
+        },
         "disagreements": [r.id for r in disagreements(records)],
         "records": [r.to_json() for r in records],
     }
