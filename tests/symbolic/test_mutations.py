@@ -95,3 +95,31 @@ def test_corrected_forms_make_refuted_comparisons_vanish():
         cross_checks=False,
     )
     assert all(cmp.zero for cmp in rec.comparisons if cmp.role == "printed")
+
+
+def test_corrected_forms_for_the_other_refuted_claims():
+    """E16, P3.2-2, L-A.9, E22-23: the derived correction, fed as the printed form, compares equal
+    (so the refutation comes from the printed formula, not from the comparison machinery)."""
+    from bnverify.symbolic import objective as O
+
+    Jq = O.objective_quadratic()
+    rec = run("E16", overrides={"J (16) as J (7)": Jq + (c - nu) / 2}, cross_checks=False)
+    assert all(cmp.zero for cmp in rec.comparisons if cmp.role == "printed")
+    r = sp.Symbol("r", nonzero=True, real=True)
+    rec = run("P3.2-2", overrides={"t": sp.sign(r)}, cross_checks=False)
+    assert all(cmp.zero for cmp in rec.comparisons if cmp.role == "printed")
+    f = sp.Function("f")
+    Zs = A.invariant("w", 0, "x")
+    from bnverify.symbolic.objective import Y
+
+    rec = run(
+        "L-A.9", overrides={"negative r integrand": f(Y, -a * Zs / sigma)}, cross_checks=False
+    )
+    assert all(cmp.zero for cmp in rec.comparisons if cmp.role == "printed")
+    Hst = A.Mat.H() - A.Mat.outer(g, g) / nu
+    rec = run(
+        "E22-23",
+        overrides={"Hessian at minimizer": Block(sp.Integer(1), A.Vec(), Hst / s_**2)},
+        cross_checks=False,
+    )
+    assert all(cmp.zero for cmp in rec.comparisons if cmp.role == "printed")
