@@ -335,6 +335,7 @@ class Record:
                 parts.append("exact d=1..4 check passes")
             if nu:
                 parts.append("50-digit numeric check passes")
+            parts += [n for n in self.notes if n.startswith("Scope:")]
             return "; ".join(parts)
         if self.verdict == "refuted":
             bad = [c.name for c in self.comparisons if c.role == "printed" and not c.zero]
