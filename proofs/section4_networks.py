@@ -317,15 +317,8 @@ def check_f3(ctx: CheckContext) -> MethodResult:
     """Fig. 3: loss after epoch 1 vs learning rate for GD, BNGD (shared lr), BNGD (lr_a) (F3)."""
     if not _torch_ok():
         return MethodResult("inconclusive", "experiment", NO_TORCH)
-    if ctx.thorough:
-        return _f3_thorough_note(verdict_f3(f3_panels(ctx.profile, ctx.seed), []))
     panels = f3_panels(ctx.profile, ctx.seed)
     return verdict_f3(panels, _reference_runs(panels))
-
-
-def _f3_thorough_note(res: MethodResult) -> MethodResult:
-    res.details["note"] = "thorough profile: reference re-run skipped (LeNet widths)"
-    return res
 
 
 def verdict_f3_claims(panels: tuple[Any, ...]) -> MethodResult:
