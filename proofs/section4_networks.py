@@ -251,10 +251,10 @@ def _panel_line(p: Any) -> dict[str, Any]:
 
 def verdict_f3(panels: tuple[Any, ...], reference: list[dict[str, Any]]) -> MethodResult:
     """F3 reproduced: on every panel every method learns (best mean loss below L_init by more
-    than 1% and 3 seed-std, see LEARNS) and a
-    batched sweep result equals the one-model-at-a-time reference run (``reference``: dicts
-    with ``batched`` and ``single`` losses; float32, relative 1e-4: vmap turns convolutions
-    into grouped ones with another summation order, rounding 6e-8 grows over the steps)."""
+    than 1% and 3 seed-std, see LEARNS) and the batched and one-at-a-time training paths give
+    the same loss on a float64 re-run (``reference``: dicts with ``batched`` and ``single``;
+    relative 1e-8: vmap runs grouped/wide convolutions with another summation order, rounding
+    1e-16 grows by at most ~1e6 over one epoch at the best rate, observed in float32)."""
     fails = []
     for p in panels:
         for m, s in p.summary.items():
@@ -263,7 +263,7 @@ def verdict_f3(panels: tuple[Any, ...], reference: list[dict[str, Any]]) -> Meth
                 fails.append(f"{p.dataset}/{m} does not learn (best {s['best_loss']:.3g} vs "
                              f"init {p.init_loss:.3g})")
     for r in reference:
-        if not abs(r["batched"] - r["single"]) <= 1e-4 * abs(r["single"]):
+        if not abs(r["batched"] - r["single"]) <= 1e-8 * abs(r["single"]):
             fails.append(f"batched {r['batched']:.7g} != single {r['single']:.7g} ({r})")
     details = {"panels": [_panel_line(p) for p in panels], "reference_runs": reference}
     desc = ", ".join(f"{p.dataset}/{p.net} n={p.n_train} {len(p.lrs)} lrs x {len(p.seeds)} seeds"
@@ -280,8 +280,11 @@ def verdict_f3(panels: tuple[Any, ...], reference: list[dict[str, Any]]) -> Meth
 
 
 def _reference_runs(panels: tuple[Any, ...]) -> list[dict[str, Any]]:
-    """Retrain one (method, lr, seed) per panel with the other training path (batched vmap if
-    the sweep looped over models, the plain loop if it was batched) and compare."""
+    """Re-run one model per panel (shared-lr BNGD at its best grid rate, first seed, the panel's
+    network and data) through both training paths, batched (vmap) and one at a time (plain
+    loop), in float64.  The float32 sweep value is kept for information only: near the edge of
+    stability float32 rounding differences (1e-7) grow chaotically (observed: to 6% over 20
+    steps at lr 3.2), whereas in float64 the same growth leaves them below 1e-9."""
     import torch
 
     from bnverify.nets.data import load_embedded
@@ -294,21 +297,19 @@ def _reference_runs(panels: tuple[Any, ...]) -> list[dict[str, Any]]:
         prof = p.profile
         ds = load_embedded(p.dataset).subset(p.n_train).downsample(prof.downsample)
         spec = make_net(p.net, ds, prof)
-        x, y = to_tensors(ds, torch.device("cpu"))
+        x, y = to_tensors(ds, torch.device("cpu"), torch.float64)
         i = int(np.argmin(p.summary["bngd"]["mean"]))
         lr_w, lr_bn = method_rates("bngd", float(p.lrs[i]), p.lr_a)
         s = p.seeds[0]
-        init, order = glorot_init(spec, s), epoch_orders(s, len(ds))
-        if p.strategy == "loop":
-            other = train_batched(spec, x, y, {k: v[None] for k, v in init.items()},
-                                  np.array([lr_w]), np.array([lr_bn]), order[None])
-        else:
-            other = train_single(spec, x, y, init, lr_w, lr_bn, order)
-        sweep_value = float(p.losses["bngd"][i, 0])
-        batched, single = ((float(other.final_loss[0]), sweep_value) if p.strategy == "loop"
-                           else (sweep_value, float(other.final_loss[0])))
+        init, order = glorot_init(spec, s, torch.float64), epoch_orders(s, len(ds))
+        batched = train_batched(spec, x, y, {k: v[None] for k, v in init.items()},
+                                np.array([lr_w]), np.array([lr_bn]), order[None])
+        single = train_single(spec, x, y, init, lr_w, lr_bn, order)
         out.append({"dataset": p.dataset, "method": "bngd", "lr": float(p.lrs[i]), "seed": s,
-                    "sweep_training": p.strategy, "batched": batched, "single": single})
+                    "dtype": "float64", "batched": float(batched.final_loss[0]),
+                    "single": float(single.final_loss[0]),
+                    "sweep_float32": float(p.losses["bngd"][i, 0]),
+                    "sweep_training": p.strategy})
     return out
 
 
