@@ -12,6 +12,7 @@ import shlex
 import sys
 
 from ..errors import BNVerifyError
+from ._types import nonneg_int
 
 
 def _kappa(text: str) -> float:
@@ -21,16 +22,6 @@ def _kappa(text: str) -> float:
         v = float("nan")
     if not (v == v and v != float("inf") and v >= 1):
         raise argparse.ArgumentTypeError(f"invalid condition number {text!r} (a number >= 1)")
-    return v
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = -1
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
     return v
 
 
@@ -44,7 +35,7 @@ def register(sub) -> None:
     p.add_argument("id", metavar="ID", help="figure: 1, 5, 6, 7, 8 or all")
     p.add_argument("--out", required=True, help="output directory (created if missing)")
     p.add_argument("--quick", action="store_true", help="reduced grids (seconds; for tests/CI)")
-    p.add_argument("--seed", type=_nonneg_int, default=0, help="seed of every random draw (0)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="seed of every random draw (0)")
     p.add_argument(
         "--kappa",
         type=_kappa,
@@ -60,7 +51,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--mp-samples",
-        type=_nonneg_int,
+        type=nonneg_int,
         metavar="N",
         help="Fig. 1: cells per panel re-run with the mpmath engine (2; quick 1)",
     )

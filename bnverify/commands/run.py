@@ -19,6 +19,7 @@ from .. import __version__
 from ..claims import to_jsonable
 from ..config import load_config, problem_from_config
 from ..errors import BNVerifyError
+from ._types import nonneg_int, positive_int
 
 
 def _precision(text: str):
@@ -34,26 +35,6 @@ def _precision(text: str):
     raise argparse.ArgumentTypeError(f"invalid precision {text!r} (float64, mp:DIGITS or auto)")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = -1
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        v = -1
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return v
-
-
 def register(sub) -> None:
     p = sub.add_parser(
         "run",
@@ -63,7 +44,7 @@ def register(sub) -> None:
     )
     p.add_argument("--config", required=True, help="JSON configuration (see docs/guide.md)")
     p.add_argument("--method", choices=("bngd", "gd", "mbngd"), help="default: config's or bngd")
-    p.add_argument("--steps", type=_nonneg_int, help="iterations (default: config's or 1000)")
+    p.add_argument("--steps", type=nonneg_int, help="iterations (default: config's or 1000)")
     p.add_argument(
         "--precision",
         type=_precision,
@@ -72,13 +53,13 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--digits",
-        type=_positive_int,
+        type=positive_int,
         default=15,
         help="with --precision auto: significant digits that must be stable (15)",
     )
     p.add_argument(
         "--history",
-        type=_positive_int,
+        type=positive_int,
         metavar="STRIDE",
         help="record the scalars every STRIDE steps",
     )
