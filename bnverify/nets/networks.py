@@ -204,3 +204,120 @@ def loss_from_logits(spec: NetSpec, logits: torch.Tensor, y: torch.Tensor) -> to
 
 def loss(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return loss_from_logits(spec, forward(spec, params, x), y)
+
+
+# --- many models at once without vmap (convolutional nets on a CPU) -------------------------
+#
+# Under ``vmap`` the second convolution (each model its own input) becomes a grouped convolution
+# whose CPU backward pass is slower than one model at a time.  The functions below run M models
+# explicitly with plain autograd (the models are independent, so the gradient of the summed
+# losses is each model's own gradient):
+#
+# * a convolution whose input G minibatches are shared by K models each (the first layer) is
+#   im2col (``F.unfold``, no gradient needed for the data) + one ``torch.baddbmm`` over the
+#   groups with the K models' weights stacked as ``(G, K*out, in*k*k)``;
+# * a convolution whose input differs per model (the second) is one ordinary ``F.conv2d`` per
+#   model over ``unbind`` views (fast oneDNN kernels, backward one ``stack``); im2col + bmm was
+#   measured slower there (the column tensor and its ``col2im`` backward are memory bound);
+# * BN is the native fused kernel on a ``(1, M*C, ...)`` view (its own per-(model, channel)
+#   statistics), pooling ``F.max_pool2d``, linear layers ``baddbmm``.
+#
+# Activations of a conv layer are laid out ``(M, C, B, H, W)``.
+
+
+def _conv_stacked(cols: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, m: int,
+                  b: int, hw: tuple[int, int]) -> torch.Tensor:
+    """``cols`` (G, in*k*k, B*L) im2col columns of G inputs, ``weight`` (M, out, in, k, k) with
+    M = G*K (models m*K..m*K+K-1 see input g): output (M, out, B, H', W')."""
+    g = cols.shape[0]
+    w = weight.reshape(g, -1, cols.shape[1])  # (G, K*out, in*k*k)
+    out = torch.baddbmm(bias.reshape(g, -1, 1), w, cols)
+    return out.reshape(m, weight.shape[1], b, *hw)
+
+
+def _bn_stacked(z: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, eps: float) -> torch.Tensor:
+    """:func:`batch_norm` of M models: ``z`` (M, C, B, H, W) or (M, B, C)."""
+    if eps <= 0:  # F.batch_norm refuses eps = 0 (Lemma A.9 checks): written out
+        dims = (2, 3, 4) if z.dim() == 5 else (1,)
+        view = (z.shape[0], -1, 1, 1, 1) if z.dim() == 5 else (z.shape[0], 1, -1)
+        mean = z.mean(dim=dims, keepdim=True)
+        centred = z - mean
+        var = (centred * centred).mean(dim=dims, keepdim=True)
+        return centred / torch.sqrt(var + eps) * scale.view(view) + shift.view(view)
+    # the fused native kernels (forward and backward); same statistics, biased variance
+    if z.dim() == 5:  # (M, C, B, H, W) -> (1, M*C, B, H*W): statistics per (model, channel)
+        zz = z.reshape(1, z.shape[0] * z.shape[1], z.shape[2], -1)
+    else:  # (M, B, C) -> (1, M*C, B)
+        zz = z.transpose(1, 2).reshape(1, z.shape[0] * z.shape[2], z.shape[1])
+    out = F.batch_norm(zz, None, None, scale.reshape(-1), shift.reshape(-1), training=True,
+                       eps=eps)
+    if z.dim() == 5:
+        return out.reshape(z.shape)
+    return out.reshape(z.shape[0], z.shape[2], z.shape[1]).transpose(1, 2)
+
+
+def forward_stacked(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """Logits ``(M, B, 10)`` of M models, ``params`` stacked along dim 0; ``x`` (G, B, C, H, W)
+    with M = G*K: models ``g*K .. g*K+K-1`` see minibatch ``x[g]`` (G = 1: all share one)."""
+    m = next(iter(params.values())).shape[0]
+    g, b = x.shape[0], x.shape[1]
+    if m % g:
+        raise BNVerifyError("forward_stacked: the number of models must be a multiple of G")
+    h = x.reshape(g * b, *x.shape[2:])  # (N, C, H, W) with N = G*B, then M*B
+    groups = g
+    for i, conv in enumerate(spec.convs):
+        name = f"conv{i + 1}"
+        hh = h.shape[2] + 2 * conv.padding - conv.kernel + 1
+        ww = h.shape[3] + 2 * conv.padding - conv.kernel + 1
+        if groups == m:
+            # unbind (its backward is one stack), not indexing (one zero-filled full-size
+            # gradient per model)
+            hs = h.reshape(m, b, *h.shape[1:]).unbind(0)
+            ws = params[f"{name}.weight"].unbind(0)
+            bs = params[f"{name}.bias"].unbind(0)
+            z = torch.stack([F.conv2d(hj, wj, bj, padding=conv.padding)
+                             for hj, wj, bj in zip(hs, ws, bs, strict=True)])
+            z = z.transpose(1, 2).contiguous()
+        else:
+            cols = F.unfold(h, conv.kernel, padding=conv.padding)  # (N, in*k*k, L)
+            cols = cols.reshape(groups, b, cols.shape[1], -1).transpose(1, 2)
+            cols = cols.reshape(groups, cols.shape[1], -1)  # (G, in*k*k, B*L)
+            z = _conv_stacked(cols, params[f"{name}.weight"], params[f"{name}.bias"], m, b,
+                              (hh, ww))
+        if spec.bn:
+            z = _bn_stacked(z, params[f"{name}.bn_scale"], params[f"{name}.bn_shift"], spec.bn_eps)
+        # pool, then ReLU (they commute; 4x fewer ReLU elements).  F.max_pool2d routes the
+        # gradient to one maximum where amax splits it among ties; ties between positive
+        # values do not occur in practice, and ReLU zeroes the gradient of non-positive ones
+        c = z.shape[1]
+        z = F.max_pool2d(z.reshape(m * c, b, hh, ww), 2)
+        z = F.relu(z).reshape(m, c, b, hh // 2, ww // 2)
+        h = z.transpose(1, 2).reshape(m * b, c, hh // 2, ww // 2)
+        groups = m
+    h = h.reshape(groups, b, -1)
+    if groups != m:  # no convolutions: every model of a group sees the same input
+        h = h.repeat_interleave(m // groups, dim=0)
+    last = len(spec.fcs) - 1
+    for i in range(len(spec.fcs)):
+        name = f"fc{i + 1}"
+        w = params[f"{name}.weight"]
+        h = torch.baddbmm(params[f"{name}.bias"][:, None, :], h, w.transpose(1, 2))
+        if spec.bn:
+            h = _bn_stacked(h, params[f"{name}.bn_scale"], params[f"{name}.bn_shift"], spec.bn_eps)
+        if i < last:
+            h = F.relu(h)
+    return h
+
+
+def loss_stacked(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Tensor,
+                 y: torch.Tensor) -> torch.Tensor:
+    """Loss of each of M models, shape (M,): :func:`loss` of :func:`forward_stacked`; ``y``
+    (G, B) labels of the minibatches ``x`` (G, B, C, H, W)."""
+    logits = forward_stacked(spec, params, x)
+    m, g = logits.shape[0], y.shape[0]
+    classes = torch.arange(logits.shape[2], device=y.device)
+    onehot = (y[:, :, None] == classes).to(logits.dtype).repeat_interleave(m // g, dim=0)
+    if spec.loss == "softmax_mse":
+        p = torch.softmax(logits, dim=2)
+        return ((p - onehot) ** 2).sum(dim=2).mean(dim=1)
+    return -(torch.log_softmax(logits, dim=2) * onehot).sum(dim=2).mean(dim=1)

@@ -23,7 +23,15 @@ import torch
 from torch.func import grad_and_value, vmap
 
 from ..errors import BNVerifyError
-from .networks import NetSpec, forward, glorot_init, is_bn_param, loss, loss_from_logits
+from .networks import (
+    NetSpec,
+    forward,
+    glorot_init,
+    is_bn_param,
+    loss,
+    loss_from_logits,
+    loss_stacked,
+)
 
 METHODS = ("gd", "bngd", "bngd_sep")
 METHOD_LABELS = {
@@ -100,19 +108,35 @@ def train_batched(spec: NetSpec, x: torch.Tensor, y: torch.Tensor,
         lead = (len(groups), len(groups[0]))
         idx_all = torch.as_tensor(orders[[g[0] for g in groups]], device=dev)
         step_fn = vmap(vmap(grad_and_value(model_loss), in_dims=(0, None, None)))
+    if use_stacked(spec, dev):  # networks.loss_stacked over the flat (permuted) models;
+        lead = (m,)  # idx_all (G, steps, batch): models g*K .. g*K+K-1 share minibatches g
     tperm = torch.as_tensor(perm, device=dev)
     p = {k: v[tperm].reshape(lead + v.shape[1:]).clone() for k, v in params.items()}
     lrs = {k: (lb if is_bn_param(k) else lw)[tperm].reshape(lead + (1,) * (v.dim() - 1))
            for k, v in params.items()}
     steps = orders.shape[1]
     step_loss = torch.empty(lead + (steps,), dtype=dt, device=dev)
-    with torch.no_grad():
+    if use_stacked(spec, dev):
+        names = list(p)
         for t in range(steps):
-            idx = idx_all[:, t]
-            grads, val = step_fn(p, x[idx], y[idx])
-            step_loss[..., t] = val
-            for k in p:
-                p[k] = p[k] - lrs[k] * grads[k]
+            idx = idx_all[:, t]  # (G, batch)
+            for k in names:
+                p[k].requires_grad_(True)
+            val = loss_stacked(spec, p, x[idx], y[idx])
+            grads = torch.autograd.grad(val.sum(), [p[k] for k in names])
+            with torch.no_grad():
+                step_loss[:, t] = val
+                for k, gk in zip(names, grads, strict=True):
+                    p[k] = p[k] - lrs[k] * gk
+        p = {k: v.detach() for k, v in p.items()}
+    else:
+        with torch.no_grad():
+            for t in range(steps):
+                idx = idx_all[:, t]
+                grads, val = step_fn(p, x[idx], y[idx])
+                step_loss[..., t] = val
+                for k in p:
+                    p[k] = p[k] - lrs[k] * grads[k]
     inv = torch.as_tensor(np.argsort(perm), device=dev)
     p = {k: v.reshape((m,) + v.shape[len(lead):])[inv] for k, v in p.items()}
     step_loss = step_loss.reshape(m, steps)[inv]
@@ -145,11 +169,15 @@ def evaluate_batched(spec: NetSpec, x: torch.Tensor, y: torch.Tensor,
         return loss_from_logits(spec, forward(spec, p, xb), yb)
 
     ev = vmap(model_eval, in_dims=(0, None, None))
+    stacked = use_stacked(spec, x.device)
     total = None
     with torch.no_grad():
         for b in eval_batches:
             bi = torch.as_tensor(b, device=x.device)
-            v = ev(params, x[bi], y[bi]).double()
+            if stacked:
+                v = loss_stacked(spec, params, x[bi][None], y[bi][None]).double()
+            else:
+                v = ev(params, x[bi], y[bi]).double()
             total = v if total is None else total + v
     out = (total / len(eval_batches)).cpu().numpy()
     out[~np.isfinite(out)] = np.inf
@@ -245,11 +273,19 @@ def sweep(spec: NetSpec, x: torch.Tensor, y: torch.Tensor, lrs: list[float] | np
     return out
 
 
+def use_stacked(spec: NetSpec, device: torch.device) -> bool:
+    """Whether :func:`train_batched` runs the explicit stacked forward
+    (:func:`networks.loss_stacked`: im2col + bmm over the models, plain autograd) instead of
+    vmap: for convolutional nets on a CPU, where vmap's grouped convolution is slow."""
+    return device.type == "cpu" and bool(spec.convs)
+
+
 def pick_strategy(spec: NetSpec, device: torch.device) -> str:
-    """``vmap`` except for convolutional nets on a CPU: there vmap turns the second convolution
-    into a grouped one whose backward pass is several times slower than one model at a time
-    (``benchmarks/bench_nets.py``), so those train in a plain loop."""
-    return "loop" if device.type == "cpu" and spec.convs else "vmap"
+    """``vmap`` (batched) everywhere.  Conv nets on a CPU train batched through
+    :func:`networks.loss_stacked` (:func:`use_stacked`), faster than one model at a time
+    (``benchmarks/bench_nets.py``); before it, vmap's grouped convolution was slower there and
+    such sweeps looped over models."""
+    return "vmap"
 
 
 def initial_loss(spec: NetSpec, x: torch.Tensor, y: torch.Tensor, seed: int, eta: float = 1.0) -> float:

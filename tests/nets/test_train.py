@@ -28,9 +28,10 @@ def _data(n=200, dtype=torch.float64):
 @pytest.mark.parametrize("make", [N.one_fc, lambda: N.two_cnn_two_fc(channels=(2, 3), hidden=8)])
 def test_vmap_trainer_matches_plain_loop(make):
     """Two models (different seeds, data orders and rates) trained together equal two plain
-    autograd loops.  float64; the one-layer net agrees exactly; for the conv net vmap runs a
-    grouped convolution whose summation order differs, so agreement is to 1e-12 relative
-    (rounding 1e-16 per operation over 2 epochs of 2 steps)."""
+    autograd loops.  float64; the one-layer net agrees exactly; the conv net trains through
+    networks.loss_stacked on a CPU (vmap's grouped convolution elsewhere), whose im2col/bmm and
+    fused BN sum in another order, so agreement is to 1e-12 relative (rounding 1e-16 per
+    operation over 2 epochs of 2 steps)."""
     spec = make()
     x, y = _data()
     p = [N.glorot_init(spec, s, torch.float64) for s in (0, 1)]
@@ -187,7 +188,7 @@ def test_sweep_strategies_agree():
     b = sweep(spec, x, y, strategy="loop", **kw)
     for m in a:
         np.testing.assert_allclose(a[m], b[m], rtol=1e-12)
-    assert pick_strategy(spec, torch.device("cpu")) == "loop"
+    assert pick_strategy(spec, torch.device("cpu")) == "vmap"
     assert pick_strategy(N.one_fc(), torch.device("cpu")) == "vmap"
     with pytest.raises(BNVerifyError, match="strategy"):
         sweep(spec, x, y, strategy="threads", **kw)
@@ -206,3 +207,36 @@ def test_cpu_and_gpu_agree():
     b = sweep(spec, x.cuda(), y.cuda(), **kw)
     for m in a:
         np.testing.assert_allclose(a[m], b[m], rtol=1e-9)
+
+
+@pytest.mark.parametrize("bn_eps", [None, 0.0])
+@pytest.mark.parametrize("make", [
+    lambda: N.two_cnn_two_fc(channels=(2, 3), hidden=8),
+    lambda: N.two_cnn_two_fc(channels=(2, 3), hidden=8, bn=False),
+    lambda: N.two_cnn_three_fc(in_shape=(3, 16, 16), channels=(2, 3), hidden=(8, 6)),
+    N.one_fc,
+])
+def test_stacked_forward_matches_per_model(make, bn_eps):
+    """The explicit many-model path (im2col + bmm first conv, per-model second conv, native BN;
+    used by the batched trainer for conv nets on a CPU): losses and gradients of 4 models in
+    2 input groups equal each model's plain :func:`networks.loss` to 1e-12 in float64."""
+    spec = make()
+    if bn_eps is not None:
+        spec = spec.with_bn(spec.bn, bn_eps)
+    gen = torch.Generator().manual_seed(0)
+    ps = [N.glorot_init(spec, s, torch.float64) for s in range(4)]
+    for p in ps:
+        for k in p:
+            p[k] = p[k] + 0.1 * torch.randn(p[k].shape, generator=gen, dtype=torch.float64)
+    x = torch.randn(2, 10, *spec.in_shape, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 10, (2, 10), generator=gen)
+    stacked = {k: v.requires_grad_(True) for k, v in stack(ps).items()}
+    vals = N.loss_stacked(spec, stacked, x, y)
+    grads = torch.autograd.grad(vals.sum(), list(stacked.values()))
+    for i in range(4):
+        p = {k: v.clone().requires_grad_(True) for k, v in ps[i].items()}
+        ref = N.loss(spec, p, x[i // 2], y[i // 2])
+        ref_g = torch.autograd.grad(ref, list(p.values()))
+        np.testing.assert_allclose(vals[i].item(), ref.item(), rtol=1e-12)
+        for k, g, rg in zip(p, grads, ref_g, strict=True):
+            np.testing.assert_allclose(g[i].numpy(), rg.numpy(), rtol=1e-9, atol=1e-13, err_msg=k)
