@@ -33,16 +33,7 @@ from bnverify.claims import Correction, MethodResult, check
 from bnverify.dynamics.batched import step
 from bnverify.model import OLSProblem
 from bnverify.properties import Outcome, check_property
-from bnverify.strategies import (
-    SPECTRUM_KINDS,
-    Configuration,
-    ProblemSpec,
-    a0_values,
-    initial_w,
-    log_floats,
-    problems,
-    unit_vectors,
-)
+from bnverify.strategies import configurations, log_floats, problems, unit_vectors
 
 DPS = L.DPS
 UNIT = float(np.finfo(float).eps)  # unit roundoff 2^-52 (2 u, the spacing of doubles at 1)
@@ -89,49 +80,6 @@ class Point:
         return out
 
 
-@st.composite
-def safe_problems(draw, min_d: int = 1, max_d: int = 64, kappa_max: float = 1e8,
-                  dense: bool | None = None, kinds: tuple[str, ...] = SPECTRUM_KINDS,
-                  degenerate_u: bool = True) -> OLSProblem:
-    """``bnverify.strategies.problems`` with the degenerate alignments of ``u`` (``u ⟂ v_1``,
-    ``u ⟂ v_d``, both) applied here: the lead's version can divide by a zero norm when the drawn
-    coefficients underflow (reported to the lead); this one falls back to the shrink target."""
-    p = draw(problems(min_d, max_d, kappa_max, dense, kinds, degenerate_u=False))
-    if not degenerate_u or p.d < 2:
-        return p
-    mode = draw(st.sampled_from(("generic", "perp-v1", "perp-vd", "perp-both")))
-    if mode == "generic":
-        return p
-    ue = np.array(p.spec.u_eig, dtype=float)
-    if mode in ("perp-v1", "perp-both"):
-        ue[0] = 0.0
-    if mode in ("perp-vd", "perp-both") and p.d >= 3:
-        ue[-1] = 0.0
-    n = float(np.linalg.norm(ue))
-    if not np.isfinite(n) or n < 1e-100:
-        ue = np.zeros(p.d)
-        ue[p.d // 2] = 1.0
-        n = 1.0
-    spec = ProblemSpec(p.spec.eigenvalues, p.spec.basis_seed, tuple(float(x) for x in ue / n))
-    q = spec.build()
-    object.__setattr__(q, "spec", spec)
-    return q
-
-
-@st.composite
-def safe_configurations(draw, min_d: int = 1, max_d: int = 64, kappa_max: float = 1e8,
-                        dense: bool | None = None, eps_a=None, eps=None, a0=None,
-                        w0_kinds: tuple[str, ...] | None = None,
-                        kinds: tuple[str, ...] = SPECTRUM_KINDS) -> Configuration:
-    """``bnverify.strategies.configurations`` built on :func:`safe_problems` (same defaults)."""
-    p = draw(safe_problems(min_d, max_d, kappa_max, dense, kinds))
-    w0, kind = draw(initial_w(p, w0_kinds))
-    ea = draw(eps_a if eps_a is not None else st.floats(1e-6, 2.5, exclude_max=True).map(float))
-    e = draw(eps if eps is not None else log_floats(1e-8, 1e16))
-    a = draw(a0 if a0 is not None else a0_values())
-    return Configuration(p, float(a), np.asarray(w0, dtype=float), float(ea), float(e), kind)
-
-
 def _problem_with_u_scale(p: OLSProblem, beta: float) -> OLSProblem:
     q = OLSProblem(p.H, beta * p.u) if beta != 1.0 else p
     if beta != 1.0 and hasattr(p, "spec"):
@@ -147,7 +95,7 @@ def hessian_points(draw, kind: str = "generic", min_d: int = 1, max_d: int = 5) 
         min_d = max(min_d, 2)
     if kind != "generic":  # spectra at these points cost a (d+1)^2 FD Hessian
         max_d = min(max_d, 4 if kind == "saddle" else 3)
-    p = draw(safe_problems(min_d=min_d, max_d=max_d, kappa_max=1e3))
+    p = draw(problems(min_d=min_d, max_d=max_d, kappa_max=1e3))
     beta = draw(st.sampled_from([1.0, 2.0, 0.5]))
     p = _problem_with_u_scale(p, beta)
     scale = draw(st.sampled_from([1.0, 0.1, 10.0]))
@@ -457,7 +405,7 @@ def mbngd_matches(cfg, steps: int = 8, variant: str = "printed") -> Outcome:
                " BNGD (Eq. 10) with a_k = w_k^T g/σ_k substituted at every step.")
 def check_e81(ctx) -> MethodResult:
     """E81 (Eq. 81, App. B): engine MBNGD iterates = engine BNGD step with a enforced = Eq. 81."""
-    strat = safe_configurations(max_d=12, eps=log_floats(1e-4, 1e4), w0_kinds=(
+    strat = configurations(max_d=12, eps=log_floats(1e-4, 1e4), w0_kinds=(
         "generic", "parallel-u", "near-saddle", "eigenvector"))
     return check_property(
         "E81", strat, mbngd_matches, ctx,

@@ -33,8 +33,7 @@ from bnverify import linalg_mp as L
 from bnverify.claims import Correction, MethodResult, check
 from bnverify.model import OLSProblem
 from bnverify.properties import Outcome, check_property
-from bnverify.strategies import log_floats, unit_vectors
-from proofs.appendix_a1_hessian import safe_problems
+from bnverify.strategies import log_floats, problems, unit_vectors
 from proofs.section2_model import hessian_at_minimizer_result
 
 DPS = L.DPS
@@ -72,7 +71,7 @@ def _resolvable(p: OLSProblem) -> bool:
 
 
 def _problems(min_d: int = 1, max_d: int = 8):
-    return safe_problems(min_d=min_d, max_d=max_d).filter(_resolvable)
+    return problems(min_d=min_d, max_d=max_d).filter(_resolvable)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -248,7 +247,7 @@ def check_interlacing(ctx) -> MethodResult:
 @st.composite
 def problem_and_vector(draw, min_d: int = 1, max_d: int = 12):
     """(problem, x) with ``x`` generic, parallel to ``u`` or nearly so (cancellation cases)."""
-    p = draw(safe_problems(min_d=min_d, max_d=max_d))
+    p = draw(problems(min_d=min_d, max_d=max_d))
     kind = draw(st.sampled_from(("generic", "parallel-u", "near-u")))
     v = draw(unit_vectors(p.d))
     x = {"generic": v, "parallel-u": 2.0 * p.u, "near-u": p.u + 1e-6 * v}[kind]

@@ -33,7 +33,7 @@ from bnverify.dynamics.batched import step
 from bnverify.dynamics.mp import run_mp
 from bnverify.model import OLSProblem
 from bnverify.properties import Outcome, check_property
-from bnverify.strategies import Configuration, log_floats, unit_vectors
+from bnverify.strategies import Configuration, configurations, log_floats, problems, unit_vectors
 from proofs.appendix_a1_hessian import (
     DPS,
     ZERO_EIG_RTOL,
@@ -41,8 +41,6 @@ from proofs.appendix_a1_hessian import (
     fd_gradient_at,
     fd_hessian_at,
     hessian_points,
-    safe_configurations,
-    safe_problems,
 )
 
 UNIT = float(np.finfo(float).eps)
@@ -103,7 +101,7 @@ def step_cases(draw) -> StepCase:
     """Diagonal ``H`` (GD commutes with orthogonal changes of basis, so this is no loss of
     generality, and ``v_d = e_d`` is exact), ``eps = t 2/lambda_max`` with ``t`` in (0, 2), at and
     around the boundary ``t = 1``."""
-    p = draw(safe_problems(max_d=8, kappa_max=1e6, dense=False))
+    p = draw(problems(max_d=8, kappa_max=1e6, dense=False))
     t = draw(st.one_of(st.just(1.0), st.sampled_from([1 - 1e-9, 1 + 1e-9, 0.75, 0.5, 1.5, 0.25, 1.9]),
                        st.floats(0.01, 1.99)))
     v = draw(unit_vectors(p.d))
@@ -168,7 +166,7 @@ def check_gd_step(ctx) -> MethodResult:
 def check_gd_rate(ctx) -> MethodResult:
     """S2.GD-rate (Eq. 4) along float64 GD trajectories of the engine."""
     return check_property(
-        "S2.GD-rate", safe_configurations(max_d=16, eps=log_floats(1e-6, 1e2)), gd_contracts, ctx,
+        "S2.GD-rate", configurations(max_d=16, eps=log_floats(1e-6, 1e2)), gd_contracts, ctx,
         statement="||u - w_{k+1}|| <= rho(I - eps H) ||u - w_k|| along 10 GD steps",
         tolerance="8 d u (||w|| + eps(||g|| + lambda_max ||w||) + 2||u|| + ...)(1 + rho): "
                   "float64 rounding of one step and of the differences",
@@ -201,7 +199,7 @@ def gd_opt_holds(p: OLSProblem, eps_opt=None, perturb: tuple = (0.5, 0.9, 0.999,
 def check_gd_opt(ctx) -> MethodResult:
     """S2.GD-opt (Eq. 5): value and optimality of eps_opt, and the rate along GD iterates."""
     return check_property(
-        "S2.GD-opt", safe_problems(max_d=16), gd_opt_holds, ctx,
+        "S2.GD-opt", problems(max_d=16), gd_opt_holds, ctx,
         statement="rho(eps_opt) = (kappa-1)/(kappa+1) <= rho(eps) and Eq. (5) along GD",
         tolerance="16 u on rho (few rounded operations); GD step rounding bound on Eq. (5)",
         max_examples=ctx.n(40, 600),
@@ -237,7 +235,7 @@ class ObjectivePoint:
 
 @st.composite
 def objective_points(draw) -> ObjectivePoint:
-    p = draw(safe_problems(max_d=6, kappa_max=1e2))
+    p = draw(problems(max_d=6, kappa_max=1e2))
     noise = draw(st.sampled_from([0.0, 0.25, 1.0]))
     beta = draw(st.sampled_from([1.0, 2.0]))
     p = OLSProblem(p.H, beta * p.u, noise)

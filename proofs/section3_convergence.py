@@ -22,7 +22,6 @@ Readings of the printed text
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -217,33 +216,6 @@ def t331_decision(ctx: CheckContext) -> MethodResult:
 # ----------------------------------------------------------------------------------------------
 
 
-def upper_bound_95_safe(k: int, n: int) -> float:
-    """One-sided 95% Clopper-Pearson bound: :func:`bnverify.properties.upper_bound_95`, or, where
-    its hypergeometric series does not converge (large ``n``, ``k > 0``), the same bound by
-    bisection on the binomial CDF summed in log space (``k + 1`` terms, ``math.lgamma``)."""
-    try:
-        return upper_bound_95(k, n)
-    except Exception:  # noqa: BLE001 - mpmath NoConvergence for e.g. (22, 50000)
-        pass
-    if k >= n:
-        return 1.0
-
-    def cdf(p: float) -> float:
-        lc = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
-              + i * math.log(p) + (n - i) * math.log1p(-p) for i in range(k + 1)]
-        m = max(lc)
-        return math.exp(m) * sum(math.exp(x - m) for x in lc)
-
-    lo, hi = k / n, 1.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if cdf(mid) > 0.05:
-            lo = mid
-        else:
-            hi = mid
-    return hi
-
-
 def saddle_monte_carlo(ctx: CheckContext, claim: str, *, n_problems: int, n_per: int,
                        eps_a: tuple[float, float], statement: str,
                        method: str = "decision", init: str = "gaussian") -> MethodResult:
@@ -277,7 +249,7 @@ def saddle_monte_carlo(ctx: CheckContext, claim: str, *, n_problems: int, n_per:
             cex = {**p.to_json(), "a0": float(a0[j]), "w0": w0[j].tolist(),
                    "eps_a": float(ea[j]), "eps": float(eps[j])}
     n_dec = n - und
-    conservative = upper_bound_95_safe(k + und, n)
+    conservative = upper_bound_95(k + und, n)
     det = {"decided": n_dec, "undecided": und, "diverged": div,
            "upper_bound_95_counting_undecided_as_saddle": conservative}
     res = monte_carlo_result(claim, k, n_dec, event="converged to a saddle",

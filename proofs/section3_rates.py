@@ -38,8 +38,14 @@ from bnverify.dynamics.batched import run, step
 from bnverify.dynamics.mp import run_mp
 from bnverify.model import OLSProblem, spectral_radius
 from bnverify.properties import Outcome, check_property
-from bnverify.strategies import Configuration, a0_values, initial_w, log_floats, unit_vectors
-from proofs.appendix_a1_hessian import safe_problems
+from bnverify.strategies import (
+    Configuration,
+    a0_values,
+    initial_w,
+    log_floats,
+    problems,
+    unit_vectors,
+)
 
 UNIT = float(np.finfo(float).eps)
 STEPS = 8
@@ -56,7 +62,7 @@ MP_TOL = mpmath.mpf("1e-35")
 def rate_configs(draw, near_minimizer: bool | None = None, max_d: int = 6) -> Configuration:
     """A BNGD configuration; ``near_minimizer`` (or a coin) puts ``(a0, w0)`` at relative distance
     ``eta`` in [1e-6, 1e-1] from a minimiser ``(sqrt(u^T H u), s u)`` (small ``delta_k``)."""
-    p = draw(safe_problems(max_d=max_d, kappa_max=1e6))
+    p = draw(problems(max_d=max_d, kappa_max=1e6))
     near = draw(st.booleans()) if near_minimizer is None else near_minimizer
     if near:
         eta = draw(log_floats(1e-6, 1e-1, shrink_to=1e-3))

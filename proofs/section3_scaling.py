@@ -38,8 +38,7 @@ from bnverify.dynamics.batched import step
 from bnverify.dynamics.mp import run_mp
 from bnverify.model import OLSProblem
 from bnverify.properties import Outcome, check_property
-from bnverify.strategies import Configuration, initial_w, log_floats
-from proofs.appendix_a1_hessian import safe_problems
+from bnverify.strategies import Configuration, initial_w, log_floats, problems
 
 EQUIV_RTOL = 1e-7
 INEQUIV_RTOL = 1e-2
@@ -95,7 +94,7 @@ class ScalingCase:
 
 @st.composite
 def scaling_cases(draw, appendix: bool = False) -> ScalingCase:
-    p = draw(safe_problems(max_d=3, kappa_max=1e3))
+    p = draw(problems(max_d=3, kappa_max=1e3))
     w0, kind = draw(initial_w(p, ("generic", "eigenvector", "parallel-u")))
     f = draw(log_floats(1e-2, 10.0))
     eps = f * float(w0 @ w0) / p.lambda_max

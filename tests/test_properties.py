@@ -89,6 +89,8 @@ def test_upper_bound_95():
     p = upper_bound_95(3, 50)
     cdf = sum(comb(50, i) * p**i * (1 - p) ** (50 - i) for i in range(4))
     assert abs(cdf - 0.05) < 1e-6
+    # large n with k > 0 (the regime where a hypergeometric-series evaluation fails to converge)
+    assert 4.4e-4 < upper_bound_95(22, 50000) < 7e-4
     assert (
         monte_carlo_result("T3.3-2", 0, 200, event="reached a saddle", statement="s").verdict
         == "verified"

@@ -11,7 +11,7 @@ from bnverify.claims import CheckContext
 from bnverify.config import problem_from_config
 from bnverify.model import OLSProblem
 from bnverify.properties import check_property
-from bnverify.strategies import Configuration
+from bnverify.strategies import Configuration, configurations
 from proofs import appendix_a1_hessian as A
 
 CTX = CheckContext(profile="quick", seed=0)
@@ -73,7 +73,7 @@ def test_e81_verified_and_mutation_refuted():
 
 @pytest.mark.slow
 def test_e81_mutation_refuted_by_runner():
-    strat = A.safe_configurations(max_d=4, eps=st.just(0.1), w0_kinds=("generic",))
+    strat = configurations(max_d=4, eps=st.just(0.1), w0_kinds=("generic",))
     r = check_property("E81", strat, lambda c: A.mbngd_matches(c, variant="wrong-a"), CTX,
                        statement="wrong a", tolerance="-", max_examples=10, database=False)
     assert r.verdict == "refuted"

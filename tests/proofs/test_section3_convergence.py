@@ -143,17 +143,6 @@ def test_mutation_gd_step_has_no_stationary_point():
     assert s3.interior_stationary_point(lambda e: e / (1 + e**2), 1e-6, 1e8).holds
 
 
-def test_upper_bound_fallback_matches_exact(monkeypatch):
-    exact = s3.upper_bound_95_safe(3, 100)
-
-    def boom(k, n):
-        raise RuntimeError("no convergence")
-
-    monkeypatch.setattr(s3, "upper_bound_95", boom)
-    assert s3.upper_bound_95_safe(3, 100) == pytest.approx(exact, rel=1e-9)
-    assert 4.4e-4 < s3.upper_bound_95_safe(22, 50000) < 7e-4
-
-
 def test_insensitive_handles_a_peak_narrower_than_the_grid():
     def spike(e):
         e = np.asarray(e, float)
