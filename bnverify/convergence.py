@@ -406,17 +406,3 @@ def eps0_lemma_a12(problem: OLSProblem, a0: Any, eps_a: Any) -> np.ndarray:
     return 1.0 / (2.0 * Ca * problem.kappa * problem.lambda_max)
 
 
-def named_method(method: str):
-    """Decorator (under ``@check(..., method=...)``): stamp the returned ``MethodResult`` with the
-    registry's method name, so results of several checks of one claim are told apart even when
-    they come from a shared runner (``check_property`` defaults to ``"property"``)."""
-    import functools
-
-    def deco(fn):
-        @functools.wraps(fn)
-        def wrapper(ctx):
-            res = fn(ctx)
-            res.method = method
-            return res
-        return wrapper
-    return deco

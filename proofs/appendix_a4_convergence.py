@@ -39,7 +39,6 @@ from bnverify.convergence import (
     decide,
     eps0_lemma_a12,
     lemma_a10_bound,
-    named_method,
     random_problem,
     trajectory,
     trajectory_scalars,
@@ -82,7 +81,6 @@ def a10_strategy():
 @check("L-A.10", method="property", reading=(
     "Bound read as |a_k| <= |a0| + 2C/(1 - |1 - eps_a|), C = sqrt(u^T H u), for 0 < eps_a < 2; "
     "'a_k tends to infinity' for eps_a > 2, a0 = 1, w0 = u read as |a_k| -> infinity."))
-@named_method("property")
 def a10_bound_property(ctx: CheckContext) -> MethodResult:
     return check_property(
         "L-A.10", a10_strategy(), a_bound_holds, ctx,
@@ -133,7 +131,6 @@ def a10_divergence_correction(ctx: CheckContext) -> Correction:
 
 
 @check("L-A.10", method="property-divergence")
-@named_method("property-divergence")
 def a10_divergence_property(ctx: CheckContext) -> MethodResult:
     return check_property(
         "L-A.10", divergence_configs(), a_diverges, ctx,
@@ -254,7 +251,6 @@ def a11_check(ctx: CheckContext, *, upper: float = 1.0, lower_summable: bool = F
 @check("L-A.11", method="property", reading=(
     "Hypothesis (39) read as 0 < eps_-/||w_k||^2 <= eps^_k <= eps_+ < 2/lambda_max; checked on the "
     "recurrence (34) driven by generated effective-step sequences satisfying (39)."))
-@named_method("property")
 def a11_property(ctx: CheckContext) -> MethodResult:
     res = a11_check(ctx, statement="L-A.11 under (39)")
     need_up = a11_check(ctx, upper=2.5, statement="without eps_+ < 2/lambda_max")
@@ -304,7 +300,6 @@ def _nonzero_a0(rng, p, x):
 @check("L-A.12", method="decision", reading=(
     "eps0 = 1/(2 C_a kappa lambda_max), C_a from Lemma A.10's bound, ||u|| = 1, ||w0|| = 1; "
     "Remark 2's garbled bound read as 0 < |a0| <= eps_a/(eps_a - 1) |w0^T g|/sigma0."))
-@named_method("decision")
 def a12_decision(ctx: CheckContext) -> MethodResult:
     """a0 w0^T g > 0, eps_a in [0.2, 1], eps/||w0||^2 in [0.5, 1) eps0 (near the bound): every
     run must be decided 'minimiser'."""
@@ -325,7 +320,6 @@ def remark1_holds(c: Configuration) -> Outcome:
 
 
 @check("L-A.12", method="property-remark1")
-@named_method("property-remark1")
 def a12_remark1(ctx: CheckContext) -> MethodResult:
     strat = configurations(max_d=6, a0=st.just(0.0), eps_a=st.floats(0.01, 1.0),
                            w0_kinds=("generic", "parallel-u", "eigenvector"), degenerate_u=False
@@ -344,7 +338,6 @@ def _remark2_a0(rng, p, x):
 
 
 @check("L-A.12", method="decision-remark2")
-@named_method("decision-remark2")
 def a12_remark2(ctx: CheckContext) -> MethodResult:
     """Remark 2 (as read): eps_a in (1, 2), 0 < |a0| <= eps_a/(eps_a-1) |w0^T g|/sigma0 with
     a0 w0^T g > 0, eps/||w0||^2 < eps0: decided 'minimiser'."""
@@ -359,7 +352,6 @@ def a12_remark2(ctx: CheckContext) -> MethodResult:
     "eps0 as in Lemma A.12, ||w0|| = 1 (so the printed r uses eps = eps/||w0||^2); the "
     "contraction |a_(k+1)| < r|a_k| is checked on every step with a_k w_k^T g < 0 and "
     "a_(k+1) w_(k+1)^T g <= 0 (the proof's two cases)."))
-@named_method("decision")
 def a13_decision(ctx: CheckContext) -> MethodResult:
     """a0 w0^T g < 0 (the case the lemma adds), eps_a in [0.2, 1], eps/||w0||^2 < eps0: every run
     decided at a minimiser or a saddle."""
@@ -425,7 +417,6 @@ def a13_contraction_check(ctx: CheckContext, r_fn=a13_r) -> MethodResult:
 
 
 @check("L-A.13", method="property-contraction")
-@named_method("property-contraction")
 def a13_contraction(ctx: CheckContext) -> MethodResult:
     return a13_contraction_check(ctx)
 
@@ -492,7 +483,6 @@ def a14_holds(s: dict) -> Outcome:
 @check("L-A.14", method="property", reading=(
     "'positive series' read as f_k, h_k >= 0; f_k -> 0 checked at K = 3000 against a 100x margin "
     "over the explicit bound r^K f0 + sum r^(K-1-i) h_i on families with h_k -> 0."))
-@named_method("property")
 def a14_property(ctx: CheckContext) -> MethodResult:
     res = check_property("L-A.14", a14_sequences(), a14_holds, ctx,
                          statement="f_(k+1) <= r f_k + h_k, r in (0,1), h_k -> 0 => f_k -> 0",
@@ -566,7 +556,6 @@ def separation_samples(rng: np.random.Generator, p: OLSProblem, n: int,
 @check("L-A.15", method="sampled", reading=(
     "Proof-internal existence statement ('for delta0 small enough ... some delta1, delta2'); "
     "checked in an explicit form: delta0 = lambda_min C^2/8, delta1, delta2 as derived."))
-@named_method("sampled")
 def a15_sampled(ctx: CheckContext) -> MethodResult:
     """Inconclusive by design (the lemma only asserts existence; 'small enough' is not
     quantified); what is checked: the explicit constants of :func:`separation_holds` on points
@@ -620,7 +609,6 @@ def c16_counterexample(cycles: int = 60) -> dict[str, Any]:
 
 
 @check("L-A.15", method="property-separation")
-@named_method("property-separation")
 def a15_property(ctx: CheckContext) -> MethodResult:
     """The explicit separation as a property over Hypothesis-drawn problems (verified would not
     make L-A.15 itself verified: the sampled method above stays inconclusive)."""
@@ -642,7 +630,6 @@ def a15_property(ctx: CheckContext) -> MethodResult:
 @check("C-A.16", method="construction", reading=(
     "As printed: no hypothesis on ||w_k||; the proof uses Lemma A.15's set, which assumes "
     "||w|| >= 1."))
-@named_method("construction")
 def c16_construction(ctx: CheckContext) -> MethodResult:
     cx = c16_counterexample(ctx.n(60, 200))
     t = cx["tail"]
@@ -747,7 +734,6 @@ def saddle_points():
 @check("L-A.18-20", method="property-saddle", reading=(
     "eps_a = eps (T(x) = x - eps grad J); the saddle Hessian's eigenvalues printed as "
     "(1 +- sqrt(1 + 4||g||^2/(w*^T H w*)))/2 and zeros; 'almost all' checked by Monte Carlo."))
-@named_method("property-saddle")
 def a20_saddle_negative(ctx: CheckContext) -> MethodResult:
     return check_property("L-A.18-20", saddle_points(),
                           lambda t: saddle_negative_eigenvalue(*t), ctx,
@@ -786,13 +772,11 @@ def det_nonzero_monte_carlo(ctx: CheckContext, event_fn=None, event: str = "det(
 
 
 @check("L-A.18-20", method="monte-carlo-det")
-@named_method("monte-carlo-det")
 def a18_det(ctx: CheckContext) -> MethodResult:
     return det_nonzero_monte_carlo(ctx)
 
 
 @check("L-A.18-20", method="monte-carlo")
-@named_method("monte-carlo")
 def a20_monte_carlo(ctx: CheckContext) -> MethodResult:
     """eps_a = eps in [1, 2) (eps_a > 2 makes a_k diverge, L-A.10): random (a0, w0); event =
     decided saddle; runs diverging or undecided are reported."""

@@ -30,7 +30,6 @@ from bnverify.claims import CheckContext, Correction, MethodResult, check
 from bnverify.convergence import (
     eps0_lemma_a12,
     lemma_a10_bound,
-    named_method,
     trajectory,
     trajectory_scalars,
 )
@@ -173,7 +172,6 @@ def a23_result(ctx: CheckContext, *, shift: int, drop_c2: bool = False) -> Metho
 @check("L-A.23", method="search", reading=(
     "C, rho any constants with ||e_k||_H <= C rho^k; C0 the constant of Eq. (71); tightest "
     "admissible C, rho, C0 measured on each trajectory (module docstring)."))
-@named_method("search")
 def a23_check(ctx: CheckContext) -> MethodResult:
     res = a23_result(ctx, shift=0)
     if res.verdict == "refuted":
@@ -238,7 +236,6 @@ def e74_bounds_hold(c: Configuration, *, lower: str = "printed") -> Outcome:
 @check("E74-80", method="property-74", reading=(
     "(74) lower bound read as a0 (w0^T g/sigma0) eps/(lambda_max ||w_k||^2) as printed; upper as "
     "u^T H u C_a eps/(lambda_min ||w_k||^2); (78) as ||w1||^2 - ||w0||^2 = C3 eps^2."))
-@named_method("property-74")
 def e74_property(ctx: CheckContext) -> MethodResult:
     def corr(_x: Any) -> Correction:
         r = check_property("E74-80", lemma_a12_configs(),
@@ -328,7 +325,6 @@ def c3_holds_mp(c: Configuration, digits: int = 100) -> Outcome:
 
 
 @check("E74-80", method="property-78")
-@named_method("property-78")
 def e78_property(ctx: CheckContext) -> MethodResult:
     strat = configurations(max_d=6, kappa_max=1e6, degenerate_u=False)
     return check_property("E74-80", strat, c3_holds, ctx,
@@ -362,7 +358,6 @@ def norm_growth_constant(p, x: dict, steps: int = 20000, power: float = 1.0) -> 
 
 
 @check("E74-80", method="sweep-76")
-@named_method("sweep-76")
 def e76_sweep(ctx: CheckContext) -> MethodResult:
     """Sweep estimating ``C`` of Eq. (76) on configurations meeting Lemma A.12's hypotheses
     (``a0 w0^T g > 0``, ``||w0|| = 1``, ``||u|| = 1``)."""

@@ -31,7 +31,6 @@ from bnverify.convergence import (
     SADDLE,
     UNDECIDED,
     decide,
-    named_method,
     random_problem,
     unit_rows,
 )
@@ -87,7 +86,6 @@ def mbngd_decisions(ctx: CheckContext, salt: str, *, n_problems: int, n_per: int
 @check("T-B.1", method="decision", reading=(
     "Convergence decided by bnverify.convergence (method mbngd); the garbled sufficient condition "
     "read as eps < 2||w0||^2/(lambda_max kappa ||u||^2) and w0^T g != 0."))
-@named_method("decision")
 def tb1_full_range(ctx: CheckContext) -> MethodResult:
     """Any ``eps`` in [1e-8, 1e16] (as for T3.3: the extremes are mostly undecidable in a step
     budget; the decided fraction is reported and undecided runs keep this inconclusive)."""
@@ -97,7 +95,6 @@ def tb1_full_range(ctx: CheckContext) -> MethodResult:
 
 
 @check("T-B.1", method="decision-window")
-@named_method("decision-window")
 def tb1_window(ctx: CheckContext) -> MethodResult:
     """``eps lambda_max/||w0||^2`` in [1e-2, 1e2]: every run decided, at a minimiser (random
     ``w0`` have ``w_k^T g != 0`` for all ``k`` with probability 1)."""
@@ -110,7 +107,6 @@ def tb1_window(ctx: CheckContext) -> MethodResult:
 
 
 @check("T-B.1", method="decision-small-eps")
-@named_method("decision-small-eps")
 def tb1_small_eps(ctx: CheckContext) -> MethodResult:
     """The particular case: ``eps`` in ``[0.1, 1)`` times ``2||w0||^2/(lambda_max kappa ||u||^2)``,
     ``||u||`` log-uniform in [0.1, 10] (the bound is not scale-free in ``u``): minimiser."""
@@ -162,7 +158,6 @@ def perp_configs():
 
 
 @check("T-B.1", method="property-saddle-iff")
-@named_method("property-saddle-iff")
 def tb1_saddle_iff(ctx: CheckContext) -> MethodResult:
     """'converges to a saddle iff w_k^T g = 0 for some k': exact ``w0 ⟂ g`` gives a saddle, and a
     relative perturbation of 1e-6 toward ``g`` gives a minimiser."""
@@ -194,7 +189,6 @@ def tb1_saddle_iff(ctx: CheckContext) -> MethodResult:
 
 
 @check("T-B.1", method="monte-carlo")
-@named_method("monte-carlo")
 def tb1_monte_carlo(ctx: CheckContext) -> MethodResult:
     """Measure zero: random ``w0 ~ N(0, I)``, ``eps lambda_max/||w0||^2`` in [1e-1, 1e2]; event:
     decided saddle."""
@@ -224,7 +218,6 @@ def tb1_monte_carlo(ctx: CheckContext) -> MethodResult:
 
 @check("L-B.2", method="decision", reading=(
     "'w^T g = 0' read as w0^T g != 0 (extraction of !=); eps0 = 2/(kappa lambda_max), ||u|| = 1."))
-@named_method("decision")
 def lb2_decision(ctx: CheckContext) -> MethodResult:
     """``||u|| = 1``, ``eps/||w0||^2`` in ``[0.5, 1) eps0``, ``eps0 = 2/(kappa lambda_max)``:
     every run decided 'minimiser'."""
@@ -253,7 +246,6 @@ def lb2_eff_step_bounds(c: Configuration, steps: int = 100) -> Outcome:
 
 
 @check("L-B.2", method="property-82")
-@named_method("property-82")
 def lb2_property(ctx: CheckContext) -> MethodResult:
     strat = configurations(max_d=6, kappa_max=1e4, degenerate_u=False,
                            w0_kinds=("generic", "eigenvector", "near-saddle"),
@@ -330,7 +322,6 @@ def lb3_states(scale_max: float = 1e3):
     "delta read as ||g||/(4 kappa) with ||w_k|| >= 1 (Eq. 85); the divergent sums checked through "
     "decided limits: runs with w_k^T g != 0 reach a minimiser, where |w^T g| stays bounded away "
     "from 0, so both sums diverge."))
-@named_method("property")
 def lb3_increase(ctx: CheckContext) -> MethodResult:
     res = check_property("L-B.3", lb3_states(), lb3_increase_holds, ctx,
                          statement="||w_k|| >= 1, 0 < |y_k| < 2 delta (delta = ||g||/(4 kappa)) "
@@ -348,7 +339,6 @@ def lb3_increase(ctx: CheckContext) -> MethodResult:
 
 
 @check("L-B.3", method="decision")
-@named_method("decision")
 def lb3_sums(ctx: CheckContext) -> MethodResult:
     """``w_k^T g != 0`` for all ``k`` (random ``w0``; near-saddle starts are covered by T-B.1's
     saddle-iff check): every run decided 'minimiser'; at the limit

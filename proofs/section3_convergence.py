@@ -37,7 +37,6 @@ from bnverify.convergence import (
     UNDECIDED,
     decide,
     eps0_lemma_a12,
-    named_method,
     random_problem,
     trajectory,
     trajectory_scalars,
@@ -142,7 +141,6 @@ def t33_verdict(claim: str, counts: dict[str, int], examples: list[dict[str, Any
 @check("T3.3", method="decision", reading=(
     "Convergence read as: the decision procedure of bnverify.convergence reaches 'minimiser' or "
     "'saddle' (stationary points); eps drawn log-uniform over the catalogue range 1e-8..1e16."))
-@named_method("decision")
 def t33_full_range(ctx: CheckContext) -> MethodResult:
     """T3.3 over eps in [1e-8, 1e16]: most runs at the extremes cannot be decided in a step
     budget (effective step ~ eps/||w0||^2 for eps << 1 and ~ 1/eps for eps >> 1, Prop. 3.5), so
@@ -152,7 +150,6 @@ def t33_full_range(ctx: CheckContext) -> MethodResult:
 
 
 @check("T3.3", method="decision-window")
-@named_method("decision-window")
 def t33_window(ctx: CheckContext) -> MethodResult:
     """T3.3 where a decision is reachable in 40000 steps: ``eps lambda_max / ||w0||^2`` in
     [1e-2, 1e2] (the scale-invariant step, Prop. 3.2(2)), ``eps_a`` in [0.05, 1] (``a_k`` relaxes
@@ -187,7 +184,6 @@ def t331_batch(rng: np.random.Generator, p: OLSProblem, n: int, *, eps_factor=(0
 @check("T3.3-1", method="decision", reading=(
     "'eps sufficiently small (Lemma A.13)' read as eps/||w0||^2 < eps0 = 1/(2 C_a kappa "
     "lambda_max) with C_a from Lemma A.10's bound and ||u|| = 1 (Appendix A.3's normalisation)."))
-@named_method("decision")
 def t331_decision(ctx: CheckContext) -> MethodResult:
     """Drawn ``(a0, w0)`` with ``a0 w0^T g > 0`` or ``a0 = 0``, ``eps_a`` in [0.2, 1] (smaller
     ``eps_a`` makes ``eps0`` and the decision budget proportionally smaller), ``eps/||w0||^2`` in
@@ -264,7 +260,6 @@ def saddle_monte_carlo(ctx: CheckContext, claim: str, *, n_problems: int, n_per:
 @check("T3.3-2", method="monte-carlo", reading=(
     "'almost all initial values' checked by sampling (a0, w0) from N(0,1) x N(0,I) at "
     "eps_a = 1; event = decided convergence to a saddle."))
-@named_method("monte-carlo")
 def t332_monte_carlo(ctx: CheckContext) -> MethodResult:
     return saddle_monte_carlo(ctx, "T3.3-2", n_problems=ctx.n(4, 20), n_per=ctx.n(250, 2500),
                               eps_a=(1.0, 1.0), statement="T3.3-2 (eps_a = 1)",
@@ -273,7 +268,6 @@ def t332_monte_carlo(ctx: CheckContext) -> MethodResult:
 
 @check("S3.no-saddle", method="monte-carlo", reading=(
     "'typical random initial values': a0 ~ N(0,1), w0 ~ N(0,I); eps_a uniform in (0, 2)."))
-@named_method("monte-carlo")
 def no_saddle_monte_carlo(ctx: CheckContext) -> MethodResult:
     return saddle_monte_carlo(ctx, "S3.no-saddle", n_problems=ctx.n(4, 20),
                               n_per=ctx.n(250, 2500), eps_a=(1e-3, 2.0 - 1e-3),
@@ -375,7 +369,6 @@ def norm_strategy(max_d: int = 6):
     "'monotone increasing' read as non-decreasing (what the sketch needs); the strict reading "
     "('always increasing', proof of Lemma A.11) is checked too, with zero increments confirmed "
     "at 50 digits."))
-@named_method("property")
 def norm_monotone_property(ctx: CheckContext) -> MethodResult:
     return check_property(
         "S3.norm-monotone", norm_strategy(), norm_nondecreasing, ctx,
@@ -385,7 +378,6 @@ def norm_monotone_property(ctx: CheckContext) -> MethodResult:
 
 
 @check("S3.norm-monotone", method="property-strict")
-@named_method("property-strict")
 def norm_strict_property(ctx: CheckContext) -> MethodResult:
     def corr(_x: Any) -> Correction:
         r = check_property(
@@ -449,7 +441,6 @@ def linear_strategy():
     "'linear' read as: on steps with eps^_k in (delta, 2/lambda_max - delta), ||e_(k+1)||_H <= "
     "(1 - delta lambda_min) ||e_k||_H (the rate rho(I - eps^ H) is at most 1 - delta lambda_min "
     "there); checked with delta = 0.05/lambda_max along BNGD runs."))
-@named_method("property")
 def linear_property(ctx: CheckContext) -> MethodResult:
     res = check_property(
         "S3.linear", linear_strategy(), linear_rate_holds, ctx,
@@ -574,7 +565,6 @@ def p35_sweep(ctx: CheckContext, *, k_from: int, statement: str, salt: str,
     "Garbled hypothesis read as ||g||^2 >= (w0^T g/sigma0^2) g^T H w0; 'eps << 1' as eps/||w0||^2 "
     "in eps0 10^[-6,-1], 'eps >> 1' as eps in 10^[1,6]/(C3 eps0) (Appendix A.6); 'independent of "
     "eps and k' checked over k = 0..K as printed (k from 0), and for k >= 1."))
-@named_method("sweep")
 def p35_as_printed(ctx: CheckContext) -> MethodResult:
     res = p35_sweep(ctx, k_from=0, statement="P3.5 for all k >= 0", salt="")
     if res.verdict == "refuted":
@@ -656,7 +646,6 @@ def insensitive_check(ctx: CheckContext, ks: tuple[int, ...], statement: str) ->
 @check("S3.insensitive", method="sweep", reading=(
     "For configurations satisfying Prop. 3.5's hypotheses, eps -> eps^_k has an interior "
     "stationary point on [1e-6, 1e8] (||w0|| = 1); 'finite k' includes k = 0."))
-@named_method("sweep")
 def insensitive_sweep(ctx: CheckContext) -> MethodResult:
     res = insensitive_check(ctx, (0, 1, 10, 100), "S3.insensitive (k = 0, 1, 10, 100)")
     if res.verdict == "refuted":
