@@ -213,90 +213,119 @@ def loss(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Tensor, y: tor
 # explicitly with plain autograd (the models are independent, so the gradient of the summed
 # losses is each model's own gradient):
 #
-# * a convolution whose input G minibatches are shared by K models each (the first layer) is
-#   im2col (``F.unfold``, no gradient needed for the data) + one ``torch.baddbmm`` over the
-#   groups with the K models' weights stacked as ``(G, K*out, in*k*k)``;
-# * a convolution whose input differs per model (the second) is one ordinary ``F.conv2d`` per
-#   model over ``unbind`` views (fast oneDNN kernels, backward one ``stack``); im2col + bmm was
-#   measured slower there (the column tensor and its ``col2im`` backward are memory bound);
-# * BN is the native fused kernel on a ``(1, M*C, ...)`` view (its own per-(model, channel)
-#   statistics), pooling ``F.max_pool2d``, linear layers ``baddbmm``.
-#
-# Activations of a conv layer are laid out ``(M, C, B, H, W)``.
+# * the first convolution, whose G input minibatches are shared by K models each, is im2col
+#   (``F.unfold``; the data need no gradient) + one ``torch.baddbmm`` over the groups with the
+#   K models' weights stacked as ``(G, K*out, in*k*k)``.  Its BN is *folded into the
+#   convolution*: the output of channel o is ``z = w_o . p + b_o`` over the input patches p, so
+#   its batch mean and biased variance are ``w_o . mean(p) + b_o`` and ``w_o^T Cov(p) w_o``
+#   with the patch mean and covariance (in*k*k numbers and a (in*k*k)^2 matrix per group,
+#   shared by the group's models).  BN(z) = ``a_o z + c_o`` is then one convolution with
+#   weights ``a_o w_o`` and bias ``shift_o - a_o w_o . mean(p)``, ``a_o = scale_o /
+#   sqrt(var_o + eps)`` (``b_o`` cancels exactly, as it does in BN).  Autograd differentiates
+#   through the fold, so the gradients are BN's own; the full-size activation is never
+#   normalised, nor its BN backward run.
+# * a convolution whose input differs per model (the second) is one ordinary ``F.conv2d`` +
+#   native BN + pooling per model over ``unbind`` views: each model's activation stays in
+#   cache between the three; im2col + bmm was measured slower there (the column tensor and its
+#   ``col2im`` backward are memory bound);
+# * pooling + ReLU is one fused kernel (:func:`kernels.pool_relu`), linear layers ``baddbmm``
+#   with BN the native fused kernel on a ``(1, M*C, B)`` view.
 
 
-def _conv_stacked(cols: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, m: int,
-                  b: int, hw: tuple[int, int]) -> torch.Tensor:
-    """``cols`` (G, in*k*k, B*L) im2col columns of G inputs, ``weight`` (M, out, in, k, k) with
-    M = G*K (models m*K..m*K+K-1 see input g): output (M, out, B, H', W')."""
-    g = cols.shape[0]
-    w = weight.reshape(g, -1, cols.shape[1])  # (G, K*out, in*k*k)
-    out = torch.baddbmm(bias.reshape(g, -1, 1), w, cols)
-    return out.reshape(m, weight.shape[1], b, *hw)
+def _folded_conv(cols: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                 bn: tuple[torch.Tensor, torch.Tensor, float] | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights ``(G, K*out, P)`` and bias ``(G, K*out, 1)`` of the first convolution of M = G*K
+    models for im2col columns ``cols`` (G, P, N), with the layer's BN folded in when ``bn`` =
+    (scale, shift, eps) is given (see the comment above)."""
+    g, p = cols.shape[0], cols.shape[1]
+    w = weight.reshape(g, -1, p)
+    if bn is None:
+        return w, bias.reshape(g, -1, 1)
+    scale, shift, eps = bn
+    with torch.no_grad():  # patch moments: the data carry no gradient
+        mu = cols.mean(dim=2)  # (G, P)
+        centred = cols - mu[:, :, None]
+        cov = centred @ centred.transpose(1, 2) / cols.shape[2]  # (G, P, P), biased
+        del centred
+    mean_wp = (w @ mu[:, :, None])[..., 0]  # w . mean(p): the mean of z minus the bias
+    var = ((w @ cov) * w).sum(dim=2).clamp_min(0.0)  # w^T Cov w >= 0 up to rounding
+    a = scale.reshape(g, -1) * torch.rsqrt(var + eps)
+    folded_bias = shift.reshape(g, -1) - a * mean_wp
+    # + 0 * bias keeps the conv bias in the graph: its BN gradient is exactly 0
+    return a[:, :, None] * w, (folded_bias + 0.0 * bias.reshape(g, -1))[:, :, None]
 
 
 def _bn_stacked(z: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, eps: float) -> torch.Tensor:
-    """:func:`batch_norm` of M models: ``z`` (M, C, B, H, W) or (M, B, C)."""
+    """:func:`batch_norm` of M models' linear layer: ``z`` (M, B, C)."""
     if eps <= 0:  # F.batch_norm refuses eps = 0 (Lemma A.9 checks): written out
-        dims = (2, 3, 4) if z.dim() == 5 else (1,)
-        view = (z.shape[0], -1, 1, 1, 1) if z.dim() == 5 else (z.shape[0], 1, -1)
-        mean = z.mean(dim=dims, keepdim=True)
+        mean = z.mean(dim=1, keepdim=True)
         centred = z - mean
-        var = (centred * centred).mean(dim=dims, keepdim=True)
-        return centred / torch.sqrt(var + eps) * scale.view(view) + shift.view(view)
+        var = (centred * centred).mean(dim=1, keepdim=True)
+        return centred / torch.sqrt(var + eps) * scale[:, None, :] + shift[:, None, :]
     # the fused native kernels (forward and backward); same statistics, biased variance
-    if z.dim() == 5:  # (M, C, B, H, W) -> (1, M*C, B, H*W): statistics per (model, channel)
-        zz = z.reshape(1, z.shape[0] * z.shape[1], z.shape[2], -1)
-    else:  # (M, B, C) -> (1, M*C, B)
-        zz = z.transpose(1, 2).reshape(1, z.shape[0] * z.shape[2], z.shape[1])
+    zz = z.transpose(1, 2).reshape(1, z.shape[0] * z.shape[2], z.shape[1])  # (1, M*C, B)
     out = F.batch_norm(zz, None, None, scale.reshape(-1), shift.reshape(-1), training=True,
                        eps=eps)
-    if z.dim() == 5:
-        return out.reshape(z.shape)
     return out.reshape(z.shape[0], z.shape[2], z.shape[1]).transpose(1, 2)
+
+
+def _bn_one(z: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, eps: float) -> torch.Tensor:
+    """:func:`batch_norm` of one model's conv activation (B, C, H, W): the native fused kernel,
+    or written out for ``eps <= 0`` (which ``F.batch_norm`` refuses)."""
+    if eps <= 0:
+        return batch_norm(z, scale, shift, eps)
+    return F.batch_norm(z, None, None, scale, shift, training=True, eps=eps)
 
 
 def forward_stacked(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """Logits ``(M, B, 10)`` of M models, ``params`` stacked along dim 0; ``x`` (G, B, C, H, W)
-    with M = G*K: models ``g*K .. g*K+K-1`` see minibatch ``x[g]`` (G = 1: all share one)."""
+    with M = G*K: models ``g*K .. g*K+K-1`` see minibatch ``x[g]`` (G = 1: all share one).
+    CPU only (the pooling kernel); the same function as :func:`loss` of each model."""
+    from .kernels import pool_relu
+
     m = next(iter(params.values())).shape[0]
     g, b = x.shape[0], x.shape[1]
     if m % g:
         raise BNVerifyError("forward_stacked: the number of models must be a multiple of G")
-    h = x.reshape(g * b, *x.shape[2:])  # (N, C, H, W) with N = G*B, then M*B
-    groups = g
+    # each model's activation (B, C, H, W) once inputs differ per model; with one model per
+    # minibatch (K = 1) from the start: im2col would only copy what oneDNN reads in place
+    per_model: list[torch.Tensor] | None = list(x.unbind(0)) if m == g and spec.convs else None
     for i, conv in enumerate(spec.convs):
         name = f"conv{i + 1}"
-        hh = h.shape[2] + 2 * conv.padding - conv.kernel + 1
-        ww = h.shape[3] + 2 * conv.padding - conv.kernel + 1
-        if groups == m:
-            # unbind (its backward is one stack), not indexing (one zero-filled full-size
-            # gradient per model)
-            hs = h.reshape(m, b, *h.shape[1:]).unbind(0)
-            ws = params[f"{name}.weight"].unbind(0)
-            bs = params[f"{name}.bias"].unbind(0)
-            z = torch.stack([F.conv2d(hj, wj, bj, padding=conv.padding)
-                             for hj, wj, bj in zip(hs, ws, bs, strict=True)])
-            z = z.transpose(1, 2).contiguous()
-        else:
+        bn = ((params[f"{name}.bn_scale"], params[f"{name}.bn_shift"], spec.bn_eps)
+              if spec.bn else None)
+        if per_model is None:  # shared inputs: im2col + one batched matmul, BN folded in
+            h = x.reshape(g * b, *x.shape[2:])
+            hh = h.shape[2] + 2 * conv.padding - conv.kernel + 1
+            ww = h.shape[3] + 2 * conv.padding - conv.kernel + 1
             cols = F.unfold(h, conv.kernel, padding=conv.padding)  # (N, in*k*k, L)
-            cols = cols.reshape(groups, b, cols.shape[1], -1).transpose(1, 2)
-            cols = cols.reshape(groups, cols.shape[1], -1)  # (G, in*k*k, B*L)
-            z = _conv_stacked(cols, params[f"{name}.weight"], params[f"{name}.bias"], m, b,
-                              (hh, ww))
-        if spec.bn:
-            z = _bn_stacked(z, params[f"{name}.bn_scale"], params[f"{name}.bn_shift"], spec.bn_eps)
-        # pool, then ReLU (they commute; 4x fewer ReLU elements).  F.max_pool2d routes the
-        # gradient to one maximum where amax splits it among ties; ties between positive
-        # values do not occur in practice, and ReLU zeroes the gradient of non-positive ones
-        c = z.shape[1]
-        z = F.max_pool2d(z.reshape(m * c, b, hh, ww), 2)
-        z = F.relu(z).reshape(m, c, b, hh // 2, ww // 2)
-        h = z.transpose(1, 2).reshape(m * b, c, hh // 2, ww // 2)
-        groups = m
-    h = h.reshape(groups, b, -1)
-    if groups != m:  # no convolutions: every model of a group sees the same input
-        h = h.repeat_interleave(m // groups, dim=0)
+            cols = cols.reshape(g, b, cols.shape[1], -1).transpose(1, 2)
+            cols = cols.reshape(g, cols.shape[1], -1)  # (G, in*k*k, B*L)
+            w, bias = _folded_conv(cols, params[f"{name}.weight"], params[f"{name}.bias"], bn)
+            # the bias as one more column of the weights against a row of ones: baddbmm would
+            # first copy the broadcast bias into the full-size output, then accumulate on it
+            ones = torch.ones(g, 1, cols.shape[2], dtype=cols.dtype, device=cols.device)
+            z = torch.bmm(torch.cat([w, bias], dim=2), torch.cat([cols, ones], dim=1))
+            z = z.reshape(m, conv.out_channels, b, hh, ww)
+            per_model = list(pool_relu(z, swap=True).unbind(0))  # (M, B, C, H', W')
+            continue
+        # inputs differ per model: conv + BN + pooling one model at a time (in cache); unbind
+        # (its backward is one stack), not indexing (one zero-filled full-size gradient each)
+        ws, bs = params[f"{name}.weight"].unbind(0), params[f"{name}.bias"].unbind(0)
+        scales = shifts = [None] * m
+        if bn is not None:
+            scales, shifts = bn[0].unbind(0), bn[1].unbind(0)
+        out = []
+        for j in range(m):
+            z = F.conv2d(per_model[j], ws[j], bs[j], padding=conv.padding)
+            if bn is not None:
+                z = _bn_one(z, scales[j], shifts[j], spec.bn_eps)
+            out.append(pool_relu(z[None])[0])
+        per_model = out
+    if per_model is None:  # no convolutions: every model of a group sees the same input
+        h = x.reshape(g, b, -1).repeat_interleave(m // g, dim=0)
+    else:
+        h = torch.stack([hj.reshape(b, -1) for hj in per_model])
     last = len(spec.fcs) - 1
     for i in range(len(spec.fcs)):
         name = f"fc{i + 1}"
