@@ -10,6 +10,12 @@ shared lr) for one epoch on the first ``--n-train`` embedded MNIST images with m
 then evaluates the epoch-1 loss: once batched (all models in one vmap run) and ``--single``
 models one at a time (plain autograd loop, same update rule), after one warm-up of each.
 Timings are wall-clock; on a shared machine rerun and compare ratios, not absolute rates.
+
+``floor`` is the time the batched run spends inside the dense kernels that batching cannot
+shrink (convolutions and matrix products: oneDNN / BLAS work proportional to the FLOPs of the
+models), measured with ``torch.profiler`` on one more batched run; ``bound`` = one-at-a-time
+time per model / floor per model is the largest ratio any batching of these kernels could
+reach (everything else free).  On a CPU with few cores this bounds the conv nets' ratio.
 """
 
 from __future__ import annotations
@@ -76,8 +82,24 @@ def bench(name: str, m: int, n_train: int, n_single: int, device: torch.device) 
                  orders[0])
     tb, ts = batched(), single()
     rate_b, rate_s = m / tb, n_single / ts
+    floor = dense_kernel_seconds(batched) if device.type == "cpu" else float("nan")
     return {"net": name, "models": m, "n_train": n_train, "batched_s": tb, "single_s": ts,
-            "batched_rate": rate_b, "single_rate": rate_s, "ratio": rate_b / rate_s}
+            "batched_rate": rate_b, "single_rate": rate_s, "ratio": rate_b / rate_s,
+            "floor_s": floor, "bound": (ts / n_single) / (floor / m)}
+
+
+DENSE_OPS = {"aten::mkldnn_convolution", "aten::convolution_backward", "aten::mm", "aten::addmm",
+             "aten::addmm_", "aten::bmm", "aten::baddbmm"}
+
+
+def dense_kernel_seconds(run) -> float:
+    """Seconds of one ``run()`` spent in convolution and matrix-product kernels (self CPU time
+    of those ops, wall-clock on their threads)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        run()
+    return sum(e.self_cpu_time_total for e in prof.key_averages() if e.key in DENSE_OPS) / 1e6
 
 
 def main() -> None:
@@ -96,7 +118,8 @@ def main() -> None:
         r = bench(name, a.models, a.n_train, a.single, device)
         print(f"{name:15s} batched {r['batched_rate']:8.2f} models-epochs/s "
               f"({r['batched_s']:.2f} s for {a.models})   one at a time "
-              f"{r['single_rate']:8.2f} models-epochs/s   ratio {r['ratio']:6.1f}x", flush=True)
+              f"{r['single_rate']:8.2f} models-epochs/s   ratio {r['ratio']:6.1f}x   "
+              f"(floor {r['floor_s']:.2f} s, bound {r['bound']:.1f}x)", flush=True)
 
 
 if __name__ == "__main__":

@@ -116,3 +116,71 @@ def pool_relu(z: torch.Tensor, swap: bool = False) -> torch.Tensor:
     if z.device.type != "cpu" or z.dtype not in (torch.float32, torch.float64) or z.dim() != 5:
         raise TypeError("pool_relu: 5-d CPU float32/float64 tensors only")
     return _PoolRelu.apply(z, swap)
+
+
+# --- first convolution + pooling + ReLU of many models, blocked so activations stay in cache ---
+
+_BLOCK_BYTES = 1 << 21  # conv output block of one group: about 2 MB (L2/L3 resident)
+
+
+class _SharedConvPoolRelu(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, w: torch.Tensor, cols: torch.Tensor, c: int, hw: tuple[int, int]) -> torch.Tensor:  # noqa: D102
+        g, rows, _ = w.shape
+        k = rows // c
+        hh, ww = hw
+        plane = hh * ww
+        b = cols.shape[2] // plane
+        h2, w2 = hh // 2, ww // 2
+        nb = max(1, min(b, _BLOCK_BYTES // (rows * plane * w.element_size())))
+        out = torch.empty((g * k, b, c, h2, w2), dtype=w.dtype)
+        idx = torch.empty((g * k, b, c, h2, w2), dtype=torch.uint8)
+        out_t = out.numpy().transpose(0, 2, 1, 3, 4)  # (M, C, B, h2, w2) view
+        idx_t = idx.numpy().transpose(0, 2, 1, 3, 4)
+        buf = torch.empty((rows, nb * plane), dtype=w.dtype)
+        wd = w.detach()
+        for gi in range(g):
+            for b0 in range(0, b, nb):
+                n = min(nb, b - b0)
+                z = buf[:, : n * plane]
+                torch.mm(wd[gi], cols[gi, :, b0 * plane:(b0 + n) * plane], out=z)
+                sl = (slice(gi * k, (gi + 1) * k), slice(None), slice(b0, b0 + n))
+                _pool_relu_fwd(z.numpy().reshape(k, c, n, hh, ww), out_t[sl], idx_t[sl])
+        ctx.save_for_backward(cols, idx)
+        ctx.geometry = (g, k, c, b, nb, hh, ww)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor):  # noqa: D102
+        cols, idx = ctx.saved_tensors
+        g, k, c, b, nb, hh, ww = ctx.geometry
+        plane = hh * ww
+        go_t = grad_out.detach().contiguous().numpy().transpose(0, 2, 1, 3, 4)
+        idx_t = idx.numpy().transpose(0, 2, 1, 3, 4)
+        grad_w = torch.zeros((g, k * c, cols.shape[1]), dtype=grad_out.dtype)
+        buf = torch.empty((k * c, nb * plane), dtype=grad_out.dtype)
+        for gi in range(g):
+            for b0 in range(0, b, nb):
+                n = min(nb, b - b0)
+                gz = buf[:, : n * plane]
+                sl = (slice(gi * k, (gi + 1) * k), slice(None), slice(b0, b0 + n))
+                _pool_relu_bwd(go_t[sl], idx_t[sl], gz.numpy().reshape(k, c, n, hh, ww))
+                grad_w[gi].addmm_(gz, cols[gi, :, b0 * plane:(b0 + n) * plane].T)
+        return grad_w, None, None, None
+
+
+def shared_conv_pool_relu(w: torch.Tensor, cols: torch.Tensor, channels: int,
+                          hw: tuple[int, int]) -> torch.Tensor:
+    """``pool_relu`` of the convolution ``w[g] @ cols[g]`` of G groups of K models, blocked over
+    the images so that the full-size activation never reaches memory.
+
+    ``w`` (G, K*C, P) weights (the bias as a last column against a row of ones in ``cols``),
+    ``cols`` (G, P, B*H*W) im2col columns of each group's B images (no gradient).  Returns the
+    pooled, ReLU'd activations in the layout (G*K, B, C, H//2, W//2), each model's ``(B, C, ., .)``
+    contiguous for the next convolution.  Gradient: ``w`` only.
+    """
+    if w.device.type != "cpu" or w.dtype not in (torch.float32, torch.float64) or w.dim() != 3:
+        raise TypeError("shared_conv_pool_relu: 3-d CPU float32/float64 weights only")
+    if cols.requires_grad:
+        raise TypeError("shared_conv_pool_relu: the columns take no gradient")
+    return _SharedConvPoolRelu.apply(w, cols.contiguous(), int(channels), tuple(hw))

@@ -281,7 +281,7 @@ def forward_stacked(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Ten
     """Logits ``(M, B, 10)`` of M models, ``params`` stacked along dim 0; ``x`` (G, B, C, H, W)
     with M = G*K: models ``g*K .. g*K+K-1`` see minibatch ``x[g]`` (G = 1: all share one).
     CPU only (the pooling kernel); the same function as :func:`loss` of each model."""
-    from .kernels import pool_relu
+    from .kernels import pool_relu, shared_conv_pool_relu
 
     m = next(iter(params.values())).shape[0]
     g, b = x.shape[0], x.shape[1]
@@ -298,16 +298,19 @@ def forward_stacked(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Ten
             h = x.reshape(g * b, *x.shape[2:])
             hh = h.shape[2] + 2 * conv.padding - conv.kernel + 1
             ww = h.shape[3] + 2 * conv.padding - conv.kernel + 1
-            cols = F.unfold(h, conv.kernel, padding=conv.padding)  # (N, in*k*k, L)
-            cols = cols.reshape(g, b, cols.shape[1], -1).transpose(1, 2)
-            cols = cols.reshape(g, cols.shape[1], -1)  # (G, in*k*k, B*L)
-            w, bias = _folded_conv(cols, params[f"{name}.weight"], params[f"{name}.bias"], bn)
-            # the bias as one more column of the weights against a row of ones: baddbmm would
-            # first copy the broadcast bias into the full-size output, then accumulate on it
-            ones = torch.ones(g, 1, cols.shape[2], dtype=cols.dtype, device=cols.device)
-            z = torch.bmm(torch.cat([w, bias], dim=2), torch.cat([cols, ones], dim=1))
-            z = z.reshape(m, conv.out_channels, b, hh, ww)
-            per_model = list(pool_relu(z, swap=True).unbind(0))  # (M, B, C, H', W')
+            unf = F.unfold(h, conv.kernel, padding=conv.padding)  # (N, P, L), P = in*k*k
+            n_p = unf.shape[1]
+            # columns (G, P + 1, B*L): the patches of each group's B images side by side, and a
+            # row of ones that carries the bias as one more weight column (baddbmm would first
+            # copy the broadcast bias into the full-size output, then accumulate on it)
+            cols = torch.empty((g, n_p + 1, b * unf.shape[2]), dtype=h.dtype, device=h.device)
+            cols[:, :n_p].view(g, n_p, b, -1).copy_(unf.view(g, b, n_p, -1).transpose(1, 2))
+            cols[:, n_p].fill_(1.0)
+            w, bias = _folded_conv(cols[:, :n_p], params[f"{name}.weight"],
+                                   params[f"{name}.bias"], bn)
+            z = shared_conv_pool_relu(torch.cat([w, bias], dim=2), cols, conv.out_channels,
+                                      (hh, ww))
+            per_model = list(z.unbind(0))  # (M, B, C, H', W')
             continue
         # inputs differ per model: conv + BN + pooling one model at a time (in cache); unbind
         # (its backward is one stack), not indexing (one zero-filled full-size gradient each)

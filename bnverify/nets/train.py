@@ -275,8 +275,10 @@ def sweep(spec: NetSpec, x: torch.Tensor, y: torch.Tensor, lrs: list[float] | np
 
 def use_stacked(spec: NetSpec, device: torch.device) -> bool:
     """Whether :func:`train_batched` runs the explicit stacked forward
-    (:func:`networks.loss_stacked`: im2col + bmm over the models, plain autograd) instead of
-    vmap: for convolutional nets on a CPU, where vmap's grouped convolution is slow."""
+    (:func:`networks.loss_stacked`: the first convolution as im2col + one matmul per input group
+    with BN folded into its weights, fused pooling kernels, per-model second convolution; plain
+    autograd) instead of vmap: for convolutional nets on a CPU, where vmap's grouped
+    convolution is slow and the pooling kernels run."""
     return device.type == "cpu" and bool(spec.convs)
 
 

@@ -1,6 +1,8 @@
 """The batched trainer against the one-model loop, Lemma A.9 on networks (L-A.9), and the claim
 checks of proofs/section4_networks.py fed deliberately wrong variants (each must fail)."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -29,9 +31,9 @@ def _data(n=200, dtype=torch.float64):
 def test_vmap_trainer_matches_plain_loop(make):
     """Two models (different seeds, data orders and rates) trained together equal two plain
     autograd loops.  float64; the one-layer net agrees exactly; the conv net trains through
-    networks.loss_stacked on a CPU (vmap's grouped convolution elsewhere), whose im2col/bmm and
-    fused BN sum in another order, so agreement is to 1e-12 relative (rounding 1e-16 per
-    operation over 2 epochs of 2 steps)."""
+    networks.loss_stacked on a CPU (vmap's grouped convolution elsewhere), whose im2col/matmul,
+    BN folded through the patch covariance and fused BN sum in another order, so agreement is
+    to 1e-12 relative (rounding 1e-16 per operation over 2 epochs of 2 steps)."""
     spec = make()
     x, y = _data()
     p = [N.glorot_init(spec, s, torch.float64) for s in (0, 1)]
@@ -209,34 +211,72 @@ def test_cpu_and_gpu_agree():
         np.testing.assert_allclose(a[m], b[m], rtol=1e-9)
 
 
-@pytest.mark.parametrize("bn_eps", [None, 0.0])
-@pytest.mark.parametrize("make", [
-    lambda: N.two_cnn_two_fc(channels=(2, 3), hidden=8),
-    lambda: N.two_cnn_two_fc(channels=(2, 3), hidden=8, bn=False),
-    lambda: N.two_cnn_three_fc(in_shape=(3, 16, 16), channels=(2, 3), hidden=(8, 6)),
-    N.one_fc,
-])
-def test_stacked_forward_matches_per_model(make, bn_eps):
-    """The explicit many-model path (im2col + bmm first conv, per-model second conv, native BN;
-    used by the batched trainer for conv nets on a CPU): losses and gradients of 4 models in
-    2 input groups equal each model's plain :func:`networks.loss` to 1e-12 in float64."""
-    spec = make()
-    if bn_eps is not None:
-        spec = spec.with_bn(spec.bn, bn_eps)
+def _stacked_vs_plain(spec, sparse: bool):
+    """Losses and gradients of 4 models in 2 input groups through :func:`networks.loss_stacked`
+    and through each model's plain :func:`networks.loss` (float64): (values, grads, refs)."""
     gen = torch.Generator().manual_seed(0)
     ps = [N.glorot_init(spec, s, torch.float64) for s in range(4)]
     for p in ps:
         for k in p:
             p[k] = p[k] + 0.1 * torch.randn(p[k].shape, generator=gen, dtype=torch.float64)
     x = torch.randn(2, 10, *spec.in_shape, generator=gen, dtype=torch.float64)
+    if sparse:  # MNIST-like: mostly exact zeros, so many pooling windows tie (all-zero patches)
+        x = x.clamp_min(0.0) * (torch.rand(x.shape, generator=gen, dtype=torch.float64) > 0.6)
     y = torch.randint(0, 10, (2, 10), generator=gen)
     stacked = {k: v.requires_grad_(True) for k, v in stack(ps).items()}
     vals = N.loss_stacked(spec, stacked, x, y)
     grads = torch.autograd.grad(vals.sum(), list(stacked.values()))
+    refs = []
     for i in range(4):
         p = {k: v.clone().requires_grad_(True) for k, v in ps[i].items()}
         ref = N.loss(spec, p, x[i // 2], y[i // 2])
-        ref_g = torch.autograd.grad(ref, list(p.values()))
+        refs.append((ref, dict(zip(p, torch.autograd.grad(ref, list(p.values())), strict=True))))
+    return vals, dict(zip(stacked, grads, strict=True)), refs
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("bn_eps", [None, 0.0])
+@pytest.mark.parametrize("make", [
+    lambda: N.two_cnn_two_fc(channels=(2, 3), hidden=8),
+    lambda: N.two_cnn_two_fc(channels=(2, 3), hidden=8, bn=False),
+    lambda: N.two_cnn_three_fc(in_shape=(3, 16, 16), channels=(2, 3), hidden=(8, 6)),
+    lambda: N.two_cnn_two_fc(in_shape=(1, 15, 15), channels=(2, 3), hidden=8),  # odd sizes
+    N.one_fc,
+])
+def test_stacked_forward_matches_per_model(make, bn_eps, sparse):
+    """The explicit many-model path (first conv as im2col + one matmul per input group with its
+    BN folded into the weights through the patch mean and covariance, fused pool+ReLU kernels,
+    per-model second conv + native BN; used by the batched trainer for conv nets on a CPU):
+    losses and gradients of 4 models in 2 input groups equal each model's plain
+    :func:`networks.loss` to 1e-12 in float64, on dense inputs and on mostly-zero ones (tied
+    pooling windows), even and odd activation sizes (BN statistics include the row and column
+    that pooling drops)."""
+    spec = make()
+    if bn_eps is not None:
+        spec = spec.with_bn(spec.bn, bn_eps)
+    vals, grads, refs = _stacked_vs_plain(spec, sparse)
+    for i, (ref, ref_g) in enumerate(refs):
         np.testing.assert_allclose(vals[i].item(), ref.item(), rtol=1e-12)
-        for k, g, rg in zip(p, grads, ref_g, strict=True):
-            np.testing.assert_allclose(g[i].numpy(), rg.numpy(), rtol=1e-9, atol=1e-13, err_msg=k)
+        for k, rg in ref_g.items():
+            np.testing.assert_allclose(grads[k][i].numpy(), rg.numpy(), rtol=1e-9, atol=1e-13,
+                                       err_msg=k)
+
+
+@pytest.mark.parametrize("wrong", ["unbiased", "no_mean"])
+def test_stacked_forward_detects_a_wrong_fold(monkeypatch, wrong):
+    """The comparison above can fail: a fold with the unbiased patch covariance (n - 1), or
+    one that forgets the patch mean, changes the losses far beyond 1e-12."""
+    orig = N._folded_conv
+
+    def bad(cols, weight, bias, bn):
+        if wrong == "unbiased":
+            n = cols.shape[2]
+            return orig(cols * math.sqrt(n / (n - 1)), weight, bias, bn)  # covariance x n/(n-1)
+        return orig(cols - cols.mean(dim=2, keepdim=True), weight, bias, bn)
+
+    spec = N.two_cnn_two_fc(channels=(2, 3), hidden=8)
+    good_vals, _, refs = _stacked_vs_plain(spec, sparse=True)
+    assert max(abs(good_vals[i].item() - r.item()) for i, (r, _) in enumerate(refs)) < 1e-12
+    monkeypatch.setattr(N, "_folded_conv", bad)
+    vals, _, refs = _stacked_vs_plain(spec, sparse=True)
+    assert max(abs(vals[i].item() - r.item()) for i, (r, _) in enumerate(refs)) > 1e-6
