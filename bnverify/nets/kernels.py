@@ -11,8 +11,7 @@ backward writes each input-gradient element exactly once.
 Semantics (equal to ``relu(max_pool2d(z, 2))``, floor mode):
 
 * the window maximum takes the first maximal element (row-major) on ties, as ``F.max_pool2d``
-  does; a window holding a NaN (or both +inf and -inf) has value NaN and passes no gradient
-  (torch gives NaN, resp. +inf: either way a diverged model's loss is non-finite);
+  does; a window holding a NaN has value NaN (as in torch) and passes no gradient;
 * ReLU after pooling (max and ReLU commute); the gradient reaches the argmax only where the
   pooled value is > 0 (``threshold_backward``'s convention at 0);
 * an odd last row/column is dropped and gets gradient 0.
@@ -21,6 +20,7 @@ Semantics (equal to ``relu(max_pool2d(z, 2))``, floor mode):
 from __future__ import annotations
 
 import numba
+import numpy as np
 import torch
 
 
@@ -48,9 +48,8 @@ def _pool_relu_fwd(z, out, idx):  # pragma: no cover - compiled
                         o[j], ii[j] = best, code
                     else:
                         o[j], ii[j] = 0.0, 255
-                    s = v0 + v1 + v2 + v3
-                    if s != s:  # a NaN in the window (or inf - inf): the value is NaN
-                        o[j], ii[j] = s, 255
+                    if v0 != v0 or v1 != v1 or v2 != v2 or v3 != v3:  # a NaN: value NaN
+                        o[j], ii[j] = np.nan, 255
 
 
 @numba.njit(parallel=True, fastmath=False, cache=True, nogil=True)
