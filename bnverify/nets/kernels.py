@@ -130,6 +130,17 @@ def pool_relu(z: torch.Tensor, swap: bool = False) -> torch.Tensor:
 _BLOCK_BYTES = 1 << 21  # conv output block of one group: about 2 MB (L2/L3 resident)
 
 
+def _blocks(g: int, k: int, b: int, nb: int, plane: int):
+    """The blocks of :class:`_SharedConvPoolRelu`, forward and backward alike: ``(group, number
+    of images, the group's models, the block's images, its im2col columns)`` for blocks of
+    ``nb`` images (the last one partial)."""
+    for gi in range(g):
+        for b0 in range(0, b, nb):
+            n = min(nb, b - b0)
+            yield (gi, n, slice(gi * k, (gi + 1) * k), slice(b0, b0 + n),
+                   slice(b0 * plane, (b0 + n) * plane))
+
+
 class _SharedConvPoolRelu(torch.autograd.Function):
     @staticmethod
     def forward(ctx, w: torch.Tensor, cols: torch.Tensor, c: int, hw: tuple[int, int]) -> torch.Tensor:  # noqa: D102
@@ -146,13 +157,11 @@ class _SharedConvPoolRelu(torch.autograd.Function):
         idx_t = idx.numpy().transpose(0, 2, 1, 3, 4)
         buf = torch.empty((rows, nb * plane), dtype=w.dtype)
         wd = w.detach()
-        for gi in range(g):
-            for b0 in range(0, b, nb):
-                n = min(nb, b - b0)
-                z = buf[:, : n * plane]
-                torch.mm(wd[gi], cols[gi, :, b0 * plane:(b0 + n) * plane], out=z)
-                sl = (slice(gi * k, (gi + 1) * k), slice(None), slice(b0, b0 + n))
-                _pool_relu_fwd(z.numpy().reshape(k, c, n, hh, ww), out_t[sl], idx_t[sl])
+        for gi, n, models, images, columns in _blocks(g, k, b, nb, plane):
+            z = buf[:, : n * plane]
+            torch.mm(wd[gi], cols[gi, :, columns], out=z)
+            sl = (models, slice(None), images)
+            _pool_relu_fwd(z.numpy().reshape(k, c, n, hh, ww), out_t[sl], idx_t[sl])
         ctx.save_for_backward(cols, idx)
         ctx.geometry = (g, k, c, b, nb, hh, ww)
         return out
@@ -166,13 +175,11 @@ class _SharedConvPoolRelu(torch.autograd.Function):
         idx_t = idx.numpy().transpose(0, 2, 1, 3, 4)
         grad_w = torch.zeros((g, k * c, cols.shape[1]), dtype=grad_out.dtype)
         buf = torch.empty((k * c, nb * plane), dtype=grad_out.dtype)
-        for gi in range(g):
-            for b0 in range(0, b, nb):
-                n = min(nb, b - b0)
-                gz = buf[:, : n * plane]
-                sl = (slice(gi * k, (gi + 1) * k), slice(None), slice(b0, b0 + n))
-                _pool_relu_bwd(go_t[sl], idx_t[sl], gz.numpy().reshape(k, c, n, hh, ww))
-                grad_w[gi].addmm_(gz, cols[gi, :, b0 * plane:(b0 + n) * plane].T)
+        for gi, n, models, images, columns in _blocks(g, k, b, nb, plane):
+            gz = buf[:, : n * plane]
+            sl = (models, slice(None), images)
+            _pool_relu_bwd(go_t[sl], idx_t[sl], gz.numpy().reshape(k, c, n, hh, ww))
+            grad_w[gi].addmm_(gz, cols[gi, :, columns].T)
         return grad_w, None, None, None
 
 

@@ -233,14 +233,15 @@ def loss(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Tensor, y: tor
 
 
 def _folded_conv(cols: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-                 bn: tuple[torch.Tensor, torch.Tensor, float] | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Weights ``(G, K*out, P)`` and bias ``(G, K*out, 1)`` of the first convolution of M = G*K
-    models for im2col columns ``cols`` (G, P, N), with the layer's BN folded in when ``bn`` =
-    (scale, shift, eps) is given (see the comment above)."""
+                 bn: tuple[torch.Tensor, torch.Tensor, float] | None) -> torch.Tensor:
+    """Weights ``(G, K*out, P + 1)`` of the first convolution of M = G*K models for im2col
+    columns ``cols`` (G, P, N), the bias as the last column (it multiplies the row of ones
+    below the columns), with the layer's BN folded in when ``bn`` = (scale, shift, eps) is given
+    (see the comment above)."""
     g, p = cols.shape[0], cols.shape[1]
     w = weight.reshape(g, -1, p)
     if bn is None:
-        return w, bias.reshape(g, -1, 1)
+        return torch.cat([w, bias.reshape(g, -1, 1)], dim=2)
     scale, shift, eps = bn
     with torch.no_grad():  # patch moments: the data carry no gradient
         mu = cols.mean(dim=2)  # (G, P)
@@ -250,18 +251,15 @@ def _folded_conv(cols: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
     mean_wp = (w @ mu[:, :, None])[..., 0]  # w . mean(p): the mean of z minus the bias
     var = ((w @ cov) * w).sum(dim=2).clamp_min(0.0)  # w^T Cov w >= 0 up to rounding
     a = scale.reshape(g, -1) * torch.rsqrt(var + eps)
-    folded_bias = shift.reshape(g, -1) - a * mean_wp
     # + 0 * bias keeps the conv bias in the graph: its BN gradient is exactly 0
-    return a[:, :, None] * w, (folded_bias + 0.0 * bias.reshape(g, -1))[:, :, None]
+    folded_bias = shift.reshape(g, -1) - a * mean_wp + 0.0 * bias.reshape(g, -1)
+    return torch.cat([a[:, :, None] * w, folded_bias[:, :, None]], dim=2)
 
 
 def _bn_stacked(z: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, eps: float) -> torch.Tensor:
     """:func:`batch_norm` of M models' linear layer: ``z`` (M, B, C)."""
-    if eps <= 0:  # F.batch_norm refuses eps = 0 (Lemma A.9 checks): written out
-        mean = z.mean(dim=1, keepdim=True)
-        centred = z - mean
-        var = (centred * centred).mean(dim=1, keepdim=True)
-        return centred / torch.sqrt(var + eps) * scale[:, None, :] + shift[:, None, :]
+    if eps <= 0:  # F.batch_norm refuses eps = 0 (Lemma A.9 checks): the written-out BN
+        return torch.vmap(batch_norm, in_dims=(0, 0, 0, None))(z, scale, shift, eps)
     # the fused native kernels (forward and backward); same statistics, biased variance
     zz = z.transpose(1, 2).reshape(1, z.shape[0] * z.shape[2], z.shape[1])  # (1, M*C, B)
     out = F.batch_norm(zz, None, None, scale.reshape(-1), shift.reshape(-1), training=True,
@@ -306,10 +304,9 @@ def forward_stacked(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Ten
             cols = torch.empty((g, n_p + 1, b * unf.shape[2]), dtype=h.dtype, device=h.device)
             cols[:, :n_p].view(g, n_p, b, -1).copy_(unf.view(g, b, n_p, -1).transpose(1, 2))
             cols[:, n_p].fill_(1.0)
-            w, bias = _folded_conv(cols[:, :n_p], params[f"{name}.weight"],
-                                   params[f"{name}.bias"], bn)
-            z = shared_conv_pool_relu(torch.cat([w, bias], dim=2), cols, conv.out_channels,
-                                      (hh, ww))
+            w = _folded_conv(cols[:, :n_p], params[f"{name}.weight"], params[f"{name}.bias"],
+                             bn)
+            z = shared_conv_pool_relu(w, cols, conv.out_channels, (hh, ww))
             per_model = list(z.unbind(0))  # (M, B, C, H', W')
             continue
         # inputs differ per model: conv + BN + pooling one model at a time (in cache); unbind
