@@ -16,7 +16,7 @@ import sys
 from . import __version__
 from .errors import BNVerifyError
 
-COMMANDS = ("run", "check", "derive", "figure", "nets", "report")
+COMMANDS = ("run", "replay", "check", "derive", "figure", "nets", "report")
 
 
 class _Parser(argparse.ArgumentParser):
