@@ -3,7 +3,8 @@
 Each subcommand lives in ``bnverify/commands/<name>.py`` and exposes ``register(subparsers)``,
 which adds its parser and sets ``func(args) -> int``.  Exit status: 0 when the job completed
 (a refuted claim is a finding, not an error), 1 for ``--strict`` refutations and internal errors,
-2 for bad input (one line ``error: ...`` on stderr, never a traceback).
+2 for bad input (one line ``error: ...`` on stderr, never a traceback), 130 after Ctrl-C (SIGINT)
+and 143 after SIGTERM (129 after SIGHUP), with one line on stderr and no traceback.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import os
 import sys
 
 from . import __version__
-from .errors import BNVerifyError
+from .errors import BNVerifyError, Terminated
+from .safeio import ignoring_signals, install_signal_handlers, restore_signal_handlers
 
 COMMANDS = ("run", "replay", "check", "derive", "figure", "nets", "report")
 
@@ -46,7 +48,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_message(text: str) -> None:
+    """One line on stderr after an interrupt, on a fresh line if a progress bar was drawing."""
+    from .progress import end_progress_line
+
+    try:
+        end_progress_line()
+        sys.stderr.write(f"error: {text}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed or gone
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    previous = install_signal_handlers()
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        with ignoring_signals():
+            _stop_message("interrupted")
+        return 130
+    except Terminated as exc:
+        with ignoring_signals():
+            _stop_message(str(exc))
+        return exc.exit_code
+    finally:
+        restore_signal_handlers(previous)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -55,14 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except BNVerifyError as exc:
+        from .progress import end_progress_line
+
+        end_progress_line()
         sys.stderr.write(f"error: {exc}\n")
         return 2
     except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
         sys.stderr.close()
         return 0
-    except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
-        return 130
     except Exception as exc:  # noqa: BLE001
         if os.environ.get("BNVERIFY_DEBUG"):
             raise

@@ -5,6 +5,34 @@ from __future__ import annotations
 import sys
 import time
 
+#: the stream of a progress bar left mid-line (drawn with ``\r``, not closed), if any
+_mid_line = None
+
+
+def mark_mid_line(stream) -> None:
+    """A bar was drawn on ``stream`` without a newline (progress bars call this)."""
+    global _mid_line
+    _mid_line = stream
+
+
+def mark_line_done() -> None:
+    """The bar ended its line (progress bars call this on close)."""
+    global _mid_line
+    _mid_line = None
+
+
+def end_progress_line() -> None:
+    """If a progress bar is mid-line, end that line, so the next message starts on its own
+    line (the command line calls this before ``error: interrupted``)."""
+    global _mid_line
+    stream, _mid_line = _mid_line, None
+    if stream is not None:
+        try:
+            stream.write("\n")
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
 
 class Progress:
     """``bar = Progress(n, "label"); bar.update("item"); ...; bar.close()``."""
@@ -34,6 +62,7 @@ class Progress:
             f"{el:5.1f}s {item[:30]:<30}"
         )
         self.stream.flush()
+        mark_mid_line(self.stream)
 
     def close(self) -> None:
         if self.enabled:
@@ -41,3 +70,4 @@ class Progress:
             self._draw("done")
             self.stream.write("\n")
             self.stream.flush()
+            mark_line_done()

@@ -20,6 +20,8 @@ import sys
 import time
 from typing import TextIO
 
+from ..progress import mark_line_done, mark_mid_line
+
 
 class ProgressBar:
     """``ProgressBar(total, label)``; call :meth:`update` after each unit of work."""
@@ -67,6 +69,7 @@ class ProgressBar:
         if self._tty:
             self.stream.write("\r" + self._line())
             self.stream.flush()
+            mark_mid_line(self.stream)
             return
         quarter = int(4 * self.done / self.total)
         if quarter != self._last_quarter:
@@ -80,4 +83,5 @@ class ProgressBar:
         if self.enabled and self._tty:
             self.stream.write("\r" + self._line() + "\n")
             self.stream.flush()
+            mark_line_done()
         self._closed = True
