@@ -30,10 +30,13 @@ def _data(n=200, dtype=torch.float64):
 @pytest.mark.parametrize("make", [N.one_fc, lambda: N.two_cnn_two_fc(channels=(2, 3), hidden=8)])
 def test_vmap_trainer_matches_plain_loop(make):
     """Two models (different seeds, data orders and rates) trained together equal two plain
-    autograd loops.  float64; the one-layer net agrees exactly; the conv net trains through
-    networks.loss_stacked on a CPU (vmap's grouped convolution elsewhere), whose im2col/matmul,
-    BN folded through the patch covariance and fused BN sum in another order, so agreement is
-    to 1e-12 relative (rounding 1e-16 per operation over 2 epochs of 2 steps)."""
+    autograd loops.  float64, to 1e-12 relative (rounding 1e-16 per operation over 2 epochs of
+    2 steps): the conv net trains through networks.loss_stacked on a CPU (vmap's grouped
+    convolution elsewhere), whose im2col/matmul, BN folded through the patch covariance and fused
+    BN sum in another order; the one-layer net runs the same operations batched and one model at a
+    time, but a batched and a plain matmul may block their sums differently (bit-identical with
+    MKL's default AVX-512 path, 1 ulp apart under MKL_CBWR=COMPATIBLE), so no BLAS result is
+    compared exactly."""
     spec = make()
     x, y = _data()
     p = [N.glorot_init(spec, s, torch.float64) for s in (0, 1)]
@@ -42,12 +45,8 @@ def test_vmap_trainer_matches_plain_loop(make):
     res = train_batched(spec, x, y, stack(p), lw, lb, orders)
     for m in range(2):
         ref = train_single(spec, x, y, p[m], lw[m], lb[m], orders[m])
-        if spec.name == "1fc":
-            np.testing.assert_array_equal(res.step_loss[m], ref.step_loss[0])
-            assert res.final_loss[m] == ref.final_loss[0]
-        else:
-            np.testing.assert_allclose(res.step_loss[m], ref.step_loss[0], rtol=1e-12)
-            np.testing.assert_allclose(res.final_loss[m], ref.final_loss[0], rtol=1e-12)
+        np.testing.assert_allclose(res.step_loss[m], ref.step_loss[0], rtol=1e-12)
+        np.testing.assert_allclose(res.final_loss[m], ref.final_loss[0], rtol=1e-12)
 
 
 def test_grouped_path_matches_plain_loop():
