@@ -28,6 +28,17 @@ from ..config import REQUIRED
 from ..environment import environment
 from ..errors import BNVerifyError
 from ..progress import Progress
+from ..safeio import (
+    atomic_write_text,
+    check_output_path,
+    children_ignore_sigint,
+    ignoring_signals,
+    refuse_existing,
+    staged_dir,
+    stop_processes,
+    worker_ignore_sigint,
+)
+from ._types import jobs_int, seed_int
 
 SYMBOL = {"verified": "ok", "refuted": "REFUTED", "inconclusive": "?", "not-encoded": "-"}
 
@@ -45,19 +56,29 @@ def register(sub) -> None:
         default="quick",
         help="quick (default, about 2 minutes for all) or thorough",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed for every random choice (0)")
-    p.add_argument("--json", metavar="PATH", help="write the JSON results to PATH (- for stdout)")
+    p.add_argument("--seed", type=seed_int, default=0, help="seed for every random choice (0)")
+    p.add_argument(
+        "--json",
+        metavar="PATH",
+        help="write the JSON results to PATH (- for stdout); its directory must exist",
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 if any claim is refuted")
     p.add_argument("--list", action="store_true", help="list the claim IDs and exit")
     p.add_argument(
         "--counterexamples",
         metavar="DIR",
-        help="write each counterexample as DIR/<ID>.json (replay: bnverify run --config)",
+        help="write each counterexample as DIR/<ID>.json (replay: bnverify run --config); "
+        "DIR is created if missing, its parent must exist",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite existing output files (--json PATH, DIR/<ID>.json)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument(
         "--jobs",
-        type=int,
+        type=jobs_int,
         default=None,
         help="worker processes (default: the number of cores, at most 4)",
     )
@@ -65,6 +86,9 @@ def register(sub) -> None:
 
 
 def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the workers, they must not
+    # print their own KeyboardInterrupt tracebacks; SIGTERM (from the parent) ends them at once
+    worker_ignore_sigint()
     # one numba thread per worker process: the processes already use the cores
     try:
         import numba
@@ -105,28 +129,7 @@ def run_checks(
             bar.update(cid)
             by_id[cid] = run_claim(cid, ctx)
     else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        # workers inherit the environment at spawn: one BLAS/numba thread each (the matrices
-        # here are small, and the processes already occupy the cores)
-        saved = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
-        os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-        with ProcessPoolExecutor(
-            max_workers=min(jobs, len(ids)),
-            initializer=_worker_init,
-            mp_context=mp.get_context("spawn"),
-        ) as pool:
-            futs = {pool.submit(_run_one, cid, profile, seed): cid for cid in ids}
-            for fut in as_completed(futs):
-                cid = futs[fut]
-                by_id[cid] = fut.result()
-                bar.update(cid)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        by_id.update(_run_pool(ids, profile, seed, jobs, bar))
     bar.close()
     results = [by_id[cid] for cid in ids]
     elapsed = time.perf_counter() - t0
@@ -145,9 +148,70 @@ def run_checks(
     }
 
 
+def _run_pool(
+    ids: list[str], profile: str, seed: int, jobs: int, bar: Progress
+) -> dict[str, ClaimResult]:
+    """Run the claims in ``min(jobs, len(ids))`` spawned worker processes.
+
+    Interrupts: the workers ignore SIGINT (they are started with it ignored, see
+    :func:`~bnverify.safeio.children_ignore_sigint`), so Ctrl-C in a terminal interrupts only
+    this process; on any exception here (``KeyboardInterrupt``, SIGTERM's
+    :class:`~bnverify.errors.Terminated`, a failing claim) the pending claims are cancelled and
+    the workers terminated, joined for at most a second and killed if still alive, so that the
+    command stops at once instead of waiting for the running claims."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    by_id: dict[str, ClaimResult] = {}
+    # workers inherit the environment at spawn: one BLAS/numba thread each (the matrices
+    # here are small, and the processes already occupy the cores)
+    saved = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    pool = None
+    try:
+        with children_ignore_sigint():  # spawned in submit(): started with SIGINT ignored
+            pool = ProcessPoolExecutor(
+                max_workers=min(jobs, len(ids)),
+                initializer=_worker_init,
+                mp_context=mp.get_context("spawn"),
+            )
+            futs = {pool.submit(_run_one, cid, profile, seed): cid for cid in ids}
+        for fut in as_completed(futs):
+            cid = futs[fut]
+            by_id[cid] = fut.result()
+            bar.update(cid)
+        pool.shutdown(wait=True)
+    except BaseException:
+        if pool is not None:
+            with ignoring_signals():
+                _stop_pool(pool)
+        raise
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return by_id
+
+
+def _stop_pool(pool) -> None:
+    """Cancel what has not started, terminate the running workers, release the pool."""
+    # ``_processes`` (pid -> Process) is the executor's own record of its workers; Python 3.14
+    # has ``terminate_workers()`` for this, earlier versions only the attribute
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    stop_processes(procs, timeout=1.0)
+    # the workers are gone: the executor's manager thread notices and exits; join it so that
+    # its queues (and their semaphores) are released before the interpreter exits
+    pool.shutdown(wait=True)
+
+
 def write_counterexamples(doc: dict[str, Any], out: Path) -> list[Path]:
-    """Write every refuted claim's counterexample that is a run configuration as ``<ID>.json``."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write every refuted claim's counterexample that is a run configuration as ``<ID>.json``.
+
+    ``out`` is created if missing (not its parents); each file is written atomically."""
+    out.mkdir(exist_ok=True)
     paths = []
     for c in doc["claims"]:
         cex = c.get("counterexample")
@@ -156,7 +220,7 @@ def write_counterexamples(doc: dict[str, Any], out: Path) -> list[Path]:
         if c["verdict"] == "refuted" and isinstance(cex, dict) and all(k in cex for k in REQUIRED):
             path = out / f"{c['id']}.json"
             body = dict(cex)
-            path.write_text(json.dumps(body, indent=2) + "\n")
+            atomic_write_text(path, json.dumps(body, indent=2) + "\n")
             paths.append(path)
     return paths
 
@@ -208,17 +272,26 @@ def cmd_check(args) -> int:
     ids = resolve_ids(args.ids)
     if args.seed < 0:
         raise BNVerifyError(f"seed: must be >= 0, got {args.seed}")
+    # every output target is checked before the (long) work starts
+    if args.json and args.json != "-":
+        check_output_path(args.json, force=args.force, name="json")
+    cex_dir = None
+    if args.counterexamples:
+        cex_dir = check_output_path(args.counterexamples, force=args.force, is_dir=True,
+                                    name="counterexamples")
+        refuse_existing(cex_dir, [f"{cid}.json" for cid in ids], force=args.force,
+                        name="counterexamples")
     progress = not args.no_progress and sys.stderr.isatty()
     doc = run_checks(ids, args.profile, args.seed, progress=progress, jobs=args.jobs)
-    if args.counterexamples:
-        write_counterexamples(doc, Path(args.counterexamples))
+    if cex_dir is not None:
+        with staged_dir(cex_dir) as tmp:
+            write_counterexamples(doc, tmp)
     if args.json:
         text = json.dumps(doc, indent=1)
         if args.json == "-":
             sys.stdout.write(text + "\n")
         else:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).write_text(text + "\n")
+            atomic_write_text(args.json, text + "\n")
     if args.json != "-":
         print(format_table(doc))
     if args.strict and doc["summary"]["refuted"]:

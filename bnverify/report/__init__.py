@@ -15,6 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..errors import BNVerifyError
+from ..safeio import staged_dir
+
 VERDICT_ORDER = ("refuted", "inconclusive", "verified", "not-encoded")
 COLOURS = {
     "verified": "#1a7f37",
@@ -22,6 +25,85 @@ COLOURS = {
     "inconclusive": "#9a6700",
     "not-encoded": "#57606a",
 }
+
+
+#: deepest nesting accepted in a saved results document (``report --from``)
+MAX_DOC_DEPTH = 64
+#: the files ``write_report`` writes into its output directory (and ``counterexamples/<ID>.json``)
+REPORT_FILES = ("report.html", "report.md", "results.json", "verdicts.md")
+
+
+def _depth_exceeds(obj: Any, limit: int) -> bool:
+    """Whether ``obj`` (parsed JSON) nests deeper than ``limit`` (iterative: no recursion)."""
+    stack = [(obj, 1)]
+    while stack:
+        o, d = stack.pop()
+        if isinstance(o, (dict, list)):
+            if d > limit:
+                return True
+            stack.extend((v, d + 1) for v in (o.values() if isinstance(o, dict) else o))
+    return False
+
+
+def validate_results(doc: Any, source: str = "results") -> None:
+    """Check that ``doc`` has the structure of ``bnverify check --json`` that the renderers read.
+
+    Raises :class:`BNVerifyError` (one line, prefixed ``from:``) naming what is wrong; never
+    recurses (nesting deeper than :data:`MAX_DOC_DEPTH` is refused first)."""
+
+    def bad(what: str) -> BNVerifyError:
+        return BNVerifyError(f"from: {source} is not a `bnverify check --json` document ({what})")
+
+    if not isinstance(doc, dict) or "claims" not in doc or "summary" not in doc:
+        raise bad("expected an object with claims and summary")
+    if _depth_exceeds(doc, MAX_DOC_DEPTH):
+        raise bad(f"nested deeper than {MAX_DOC_DEPTH} levels")
+    for key in ("profile", "seed", "bnverify"):
+        if not isinstance(doc.get(key), (str, int)) or isinstance(doc.get(key), bool):
+            raise bad(f"{key}: missing or not a string/integer")
+    summary = doc["summary"]
+    if not isinstance(summary, dict):
+        raise bad("summary: not an object")
+    for v in COLOURS:
+        n = summary.get(v)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise bad(f"summary.{v}: missing or not a non-negative integer")
+    if not isinstance(doc["claims"], list):
+        raise bad("claims: not a list")
+    if not isinstance(doc.get("environment", {}), dict):
+        raise bad("environment: not an object")
+    for i, c in enumerate(doc["claims"]):
+        where = f"claims[{i}]"
+        if not isinstance(c, dict):
+            raise bad(f"{where}: not an object")
+        for key in ("id", "verdict", "evidence"):
+            if not isinstance(c.get(key), str):
+                raise bad(f"{where}.{key}: missing or not a string")
+        if c["verdict"] not in COLOURS:
+            raise bad(f"{where}.verdict: unknown verdict {c['verdict'][:30]!r}")
+        methods = c.get("methods")
+        if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
+            raise bad(f"{where}.methods: missing or not a list of strings")
+        for key in ("where", "statement", "reading"):
+            if c.get(key) is not None and not isinstance(c[key], str):
+                raise bad(f"{where}.{key}: not a string")
+        details = c.get("details", [])
+        if not isinstance(details, list):
+            raise bad(f"{where}.details: not a list")
+        for j, d in enumerate(details):
+            if not isinstance(d, dict) or not all(
+                isinstance(d.get(k), str) for k in ("method", "verdict", "evidence")
+            ):
+                raise bad(f"{where}.details[{j}]: needs method, verdict and evidence strings")
+            sec = d.get("seconds", 0)
+            if not isinstance(sec, (int, float)) or isinstance(sec, bool):
+                raise bad(f"{where}.details[{j}].seconds: not a number")
+        corr = c.get("correction")
+        if corr:
+            if not isinstance(corr, dict) or not all(
+                isinstance(corr.get(k), str) for k in ("statement", "verdict", "evidence")
+            ):
+                raise bad(f"{where}.correction: needs statement, verdict and evidence strings")
 
 
 def _figures(fig_dir: Path | None) -> list[Path]:
@@ -231,18 +313,25 @@ img {{ max-width: 100%; }}
 
 
 def write_report(doc: dict[str, Any], out: Path, fig_dir: Path | None = None) -> dict[str, Path]:
+    """Write ``report.html``, ``report.md``, ``results.json``, ``verdicts.md`` and
+    ``counterexamples/<ID>.json`` into ``out`` (created if missing, with its parents).
+
+    Everything is rendered first, then written into a temporary directory beside ``out`` and
+    moved into place at the end (:func:`bnverify.safeio.staged_dir`): an error or an interrupt
+    leaves ``out`` as it was, never a half-written report.  Existing files of the same names are
+    replaced (the command line refuses them without ``--force`` before any work)."""
     from ..commands.check import write_counterexamples
 
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "html": out / "report.html",
-        "markdown": out / "report.md",
-        "json": out / "results.json",
-        "verdicts": out / "verdicts.md",
+    out = Path(out)
+    texts = {
+        "html": render_html(doc, fig_dir),
+        "markdown": render_markdown(doc, fig_dir),
+        "json": json.dumps(doc, indent=1) + "\n",
+        "verdicts": render_verdicts(doc),
     }
-    paths["html"].write_text(render_html(doc, fig_dir))
-    paths["markdown"].write_text(render_markdown(doc, fig_dir))
-    paths["json"].write_text(json.dumps(doc, indent=1) + "\n")
-    paths["verdicts"].write_text(render_verdicts(doc))
-    write_counterexamples(doc, out / "counterexamples")
-    return paths
+    names = dict(zip(("html", "markdown", "json", "verdicts"), REPORT_FILES, strict=True))
+    with staged_dir(out, create_parents=True) as tmp:
+        for key, text in texts.items():
+            (tmp / names[key]).write_text(text, encoding="utf-8")
+        write_counterexamples(doc, tmp / "counterexamples")
+    return {key: out / name for key, name in names.items()}
