@@ -38,7 +38,9 @@ def int_in_range(lo: int, hi: int, what: str = "an integer") -> Callable[[str], 
     def parse(text: str) -> int:
         v = _parse_int(text)
         if v is None or not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"expected {what} in [{lo}, {hi}], got {text[:50]!r}")
+            raise argparse.ArgumentTypeError(
+                f"expected {what} (from {lo} to {hi}), got {text[:50]!r}"
+            )
         return v
 
     parse.__name__ = f"int[{lo},{hi}]"  # argparse names the type in some messages
@@ -66,8 +68,8 @@ def positive_int(text: str) -> int:
 
 
 #: ``--steps``: an integer in ``[0, MAX_STEPS]`` (the same bound as a configuration's ``steps``)
-steps_int = int_in_range(0, MAX_STEPS, "a number of steps")
+steps_int = int_in_range(0, MAX_STEPS, "a non-negative integer number of steps")
 #: ``--seed``: an integer in ``[0, MAX_SEED]``
-seed_int = int_in_range(0, MAX_SEED, "a seed")
+seed_int = int_in_range(0, MAX_SEED, "a non-negative integer seed")
 #: ``--jobs``: an integer in ``[1, MAX_JOBS]``
-jobs_int = int_in_range(1, MAX_JOBS, "a number of worker processes")
+jobs_int = int_in_range(1, MAX_JOBS, "a positive integer number of worker processes")
