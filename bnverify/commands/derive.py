@@ -9,10 +9,10 @@ regenerates the committed ``docs/derivations.md`` byte for byte.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from ..errors import BNVerifyError
+from ..safeio import atomic_write_text, check_output_path
+from ._types import seed_int
 
 
 def register(subparsers) -> None:
@@ -27,10 +27,15 @@ def register(subparsers) -> None:
     p.add_argument(
         "--format", choices=("md", "tex", "json"), default="md", help="output format (default: md)"
     )
-    p.add_argument("--out", metavar="PATH", help="write to PATH instead of standard output")
+    p.add_argument(
+        "--out",
+        metavar="PATH",
+        help="write to PATH instead of standard output (its directory must exist)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     p.add_argument(
         "--seed",
-        type=int,
+        type=seed_int,
         default=0,
         help="seed of the numeric cross-check points (default 0, as in docs/)",
     )
@@ -40,19 +45,12 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..symbolic import derive, render
 
-    if args.seed < 0:
-        raise BNVerifyError(f"seed: must be >= 0, got {args.seed}")
-    if args.out:
-        parent = os.path.dirname(os.path.abspath(args.out))
-        if not os.path.isdir(parent):
-            raise BNVerifyError(f"out: directory {parent!r} does not exist")
-        if os.path.isdir(args.out):
-            raise BNVerifyError(f"out: {args.out!r} is a directory")
+    if args.out:  # checked before the (slow) derivations; written atomically at the end
+        check_output_path(args.out, force=args.force, name="out")
     records = derive(args.ids or None, seed=args.seed)
     text = render(records, args.format)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        atomic_write_text(args.out, text)
     else:
         sys.stdout.write(text)
     return 0
