@@ -21,6 +21,14 @@ from typing import Any
 
 from ..errors import BNVerifyError
 from ..nets import INSTALL_HINT
+from ..safeio import check_output_path, refuse_existing, staged_dir
+from ._types import int_in_range, seed_int
+
+#: upper bounds of the size flags (far beyond the paper's settings; they keep a typo from
+#: starting a run of years)
+MAX_N_TRAIN = 10**7
+MAX_SEEDS = 1000
+MAX_PER_DECADE = 1000
 
 
 def _torch_missing() -> bool:
@@ -29,16 +37,6 @@ def _torch_missing() -> bool:
     except ImportError:
         return True
     return False
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
-    return v
 
 
 def _positive_float(text: str) -> float:
@@ -61,9 +59,13 @@ def register(subparsers: Any) -> None:
     def common(q: argparse.ArgumentParser) -> None:
         q.add_argument("--quick", action="store_true",
                        help="small CPU profile (subsets, coarser grid); see docs/nets.md")
-        q.add_argument("--seed", type=int, default=0, help="first seed (runs use seed..seed+k-1)")
+        q.add_argument("--seed", type=seed_int, default=0,
+                       help="first seed (runs use seed..seed+k-1)")
         q.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-        q.add_argument("--out", type=Path, required=True, help="output directory")
+        q.add_argument("--out", type=Path, required=True,
+                       help="output directory (created if missing, its parent must exist)")
+        q.add_argument("--force", action="store_true",
+                       help="overwrite this experiment's files already in --out")
 
     f = sub.add_parser("figure", help="reproduce Fig. 2 or Fig. 3 (PNG + npz + JSON)")
     f.add_argument("number", choices=("2", "3"))
@@ -73,11 +75,12 @@ def register(subparsers: Any) -> None:
                    help="directory with the standard files (IDX or CIFAR-10 python batches)")
     f.add_argument("--net", choices=("1fc", "2cnn2fc", "2cnn3fc"), default=None,
                    help="override the panel's network (default: as in the paper)")
-    f.add_argument("--n-train", type=_positive_int, default=None,
-                   help="use the first N training images (default: profile)")
-    f.add_argument("--seeds", type=_positive_int, default=None, help="number of seeds")
-    f.add_argument("--per-decade", type=_positive_int, default=None,
-                   help="learning-rate grid points per decade")
+    f.add_argument("--n-train", type=int_in_range(1, MAX_N_TRAIN, "a positive integer"),
+                   default=None, help="use the first N training images (default: profile)")
+    f.add_argument("--seeds", type=int_in_range(1, MAX_SEEDS, "a positive integer"),
+                   default=None, help=f"number of seeds (at most {MAX_SEEDS})")
+    f.add_argument("--per-decade", type=int_in_range(1, MAX_PER_DECADE, "a positive integer"),
+                   default=None, help="learning-rate grid points per decade")
     f.add_argument("--lr-a", type=_positive_float, default=0.1,
                    help="learning rate of the BN parameters in the separate-lr method")
     common(f)
@@ -103,15 +106,20 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _setup(args: argparse.Namespace) -> Any:
+def _setup(args: argparse.Namespace, stem: str) -> Any:
+    """Check torch, the output directory and the files ``<stem>.png/.npz/.json`` (refused when
+    present, unless --force) before any work; return the torch device, or None without torch."""
     if _torch_missing():
         sys.stderr.write(f"error: {INSTALL_HINT}\n")
         return None
+    check_output_path(args.out, force=args.force, is_dir=True, name="out")
+    refuse_existing(args.out, [f"{stem}.{ext}" for ext in ("png", "npz", "json")],
+                    force=args.force)
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise BNVerifyError(f"data-dir: not a directory: {data_dir}")
     from ..nets.train import resolve_device
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    if not args.out.is_dir():
-        raise BNVerifyError(f"out: {args.out} is not a directory")
     return resolve_device(args.device)
 
 
@@ -126,20 +134,32 @@ def _command_line() -> str:
 
 
 def _figure(args: argparse.Namespace) -> int:
-    device = _setup(args)
+    tag = "_quick" if args.quick else ""
+    name = f"nets_fig{args.number}{tag}"
+    if args.number == "3" and args.data_dir and not args.dataset:
+        raise BNVerifyError("data-dir: name the data set it holds with --dataset")
+    if args.number == "2" and args.dataset not in (None, "mnist"):
+        raise BNVerifyError("dataset: Fig. 2 is the MNIST experiment (omit --dataset)")
+    device = _setup(args, name)
     if device is None:
         return 2
+    # the files are written into a temporary directory beside --out and moved in at the end
+    with staged_dir(args.out) as tmp:
+        _figure_files(args, device, tmp / name)
+    stem = args.out / name
+    print(f"wrote {stem}.png, {stem}.npz, {stem}.json")
+    return 0
+
+
+def _figure_files(args: argparse.Namespace, device: Any, stem: Path) -> None:
     import numpy as np
 
     from ..nets import experiments as ex
     from ..nets import plots
 
     key = "quick" if args.quick else "full"
-    tag = "_quick" if args.quick else ""
     if args.number == "3":
         names = [args.dataset] if args.dataset else ["mnist", "fashion"]
-        if args.data_dir and not args.dataset:
-            raise BNVerifyError("data-dir: name the data set it holds with --dataset")
         panels = []
         for name in names:
             prof = ex.FIG3_PROFILES[key][name]
@@ -150,7 +170,6 @@ def _figure(args: argparse.Namespace) -> int:
             print(f"fig3 {name}: {len(panel.seeds)} seeds x {len(panel.lrs)} lrs x 3 methods, "
                   f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
             panels.append(panel)
-        stem = args.out / f"nets_fig3{tag}"
         plots.plot_fig3(panels, stem.with_suffix(".png"),
                         "Fig. 3: loss after epoch 1 vs learning rate (mean, min-max band)")
         arrays = {}
@@ -164,11 +183,8 @@ def _figure(args: argparse.Namespace) -> int:
                                    panels=[ex.panel_json(p) for p in panels])
         _write_json(stem.with_suffix(".json"), summary)
     else:
-        if args.dataset not in (None, "mnist"):
-            raise BNVerifyError("dataset: Fig. 2 is the MNIST experiment (omit --dataset)")
         prof = _override(ex.FIG2_PROFILES[key], args)
         res = ex.run_fig2(prof, device, seed=args.seed, data_dir=args.data_dir, lr_a=args.lr_a)
-        stem = args.out / f"nets_fig2{tag}"
         plots.plot_fig2(res, stem.with_suffix(".png"))
         np.savez_compressed(stem.with_suffix(".npz"), base_lrs=res.base_lrs,
                             etas=np.array(res.etas),
@@ -183,8 +199,6 @@ def _figure(args: argparse.Namespace) -> int:
             deviation_from_largest_eta={str(e): res.deviation(e, ref) for e in res.etas},
         )
         _write_json(stem.with_suffix(".json"), summary)
-    print(f"wrote {stem}.png, {stem}.npz, {stem}.json")
-    return 0
 
 
 def _override(prof: Any, args: argparse.Namespace) -> Any:
@@ -201,9 +215,19 @@ def _override(prof: Any, args: argparse.Namespace) -> Any:
 
 
 def _a9(args: argparse.Namespace) -> int:
-    device = _setup(args)
+    tag = "_quick" if args.quick else ""
+    name = f"nets_a9{tag}"
+    device = _setup(args, name)
     if device is None:
         return 2
+    with staged_dir(args.out) as tmp:
+        _a9_files(args, device, tmp / name)
+    stem = args.out / name
+    print(f"wrote {stem}.png, {stem}.npz, {stem}.json")
+    return 0
+
+
+def _a9_files(args: argparse.Namespace, device: Any, stem: Path) -> None:
     import numpy as np
 
     from ..nets import experiments as ex
@@ -214,8 +238,6 @@ def _a9(args: argparse.Namespace) -> int:
     exact = ex.run_a9(rs, 0.0, steps=steps, seed=args.seed, device=device)
     rs_eps = [1e2] + [r for r in rs if r != 1e2]
     with_eps = ex.run_a9(rs_eps, 1e-3, steps=steps, seed=args.seed, device=device)
-    tag = "_quick" if args.quick else ""
-    stem = args.out / f"nets_a9{tag}"
     plots.plot_a9([exact, with_eps], stem.with_suffix(".png"))
     np.savez_compressed(stem.with_suffix(".npz"), rs=np.array(exact.rs),
                         step_loss_eps0=exact.step_loss, rs_eps=np.array(with_eps.rs),
@@ -228,5 +250,3 @@ def _a9(args: argparse.Namespace) -> int:
               "max_abs_deviation": exact.max_abs_deviation()},
         eps1e_3={"rs": with_eps.rs, "reference_r": with_eps.rs[with_eps.ref_index],
                  "max_abs_deviation": with_eps.max_abs_deviation()}))
-    print(f"wrote {stem}.png, {stem}.npz, {stem}.json")
-    return 0
