@@ -350,45 +350,122 @@ def _orthogonal(Q) -> bool:
     )
 
 
-def _exact_r_scaling(body: dict[str, Any]) -> list[Reading]:
-    """The symbolic counterexample of ``{w0, eps, a0} ~ {r w0, r^2 eps, a0}``: one exact BNGD step
-    of both configurations (``bnverify.symbolic.scaling.bngd_exact``); Def. 3.1 with ``t =
-    a'_0/a_0`` forces ``a'_1 = t a_1``."""
+def _exact_data(body: dict[str, Any], keys: tuple[str, ...]):
+    """``H``, ``u``, ``w0`` and the scalars ``keys`` of an exact (symbolic) counterexample, as
+    SymPy rationals."""
+    import sympy as sp
+
+    try:
+        if "H" in body:
+            H = body["H"]
+        else:
+            h = body["H_diag"]
+            H = [[x if i == j else 0 for j in range(len(h))] for i, x in enumerate(h)]
+        H = sp.Matrix([[sp.Rational(str(x)) for x in row] for row in H])
+        u = sp.Matrix([sp.Rational(str(x)) for x in body["u"]])
+        w0 = sp.Matrix([sp.Rational(str(x)) for x in body["w0"]])
+        vals = {k: sp.Rational(str(body[k])) for k in keys}
+    except (KeyError, TypeError, ValueError, sp.SympifyError) as exc:
+        raise BNVerifyError(
+            f"replay: not an exact counterexample ({type(exc).__name__}: {exc})"
+        ) from None
+    if not (H.shape == (len(u), len(u)) and len(w0) == len(u)) or vals.get("a0", 1) == 0:
+        raise BNVerifyError("replay: need a square H, u and w0 of one dimension and a0 != 0")
+    return H, u, w0, vals
+
+
+def _one_exact_step(statement: str, base: tuple, other: tuple, stored=None) -> Reading:
+    """Def. 3.1 on one exact BNGD step (``bnverify.symbolic.scaling.bngd_exact``): the
+    configurations ``(H, u, a0, w0, eps_a, eps)`` are equivalent only if ``a'_1 = t a_1`` with
+    ``t = a'_0/a_0`` (fixed at k = 0).  ``stored``: the file's ``(a1, a1')`` compared with the
+    replay."""
     import sympy as sp
 
     from ..symbolic.scaling import bngd_exact
 
-    st = "{H, u, a0, r w0, eps_a, r^2 eps} ~ {H, u, a0, w0, eps_a, eps} (r != 0), one exact step"
-    try:
-        H = (
-            body["H"]
-            if "H" in body
-            else [
-                [x if i == j else 0 for j, _ in enumerate(body["H_diag"])]
-                for i, x in enumerate(body["H_diag"])
-            ]
-        )
-        vals = {k: sp.nsimplify(str(body[k])) for k in ("a0", "eps_a", "eps", "r")}
-        w0 = [sp.nsimplify(str(x)) for x in body["w0"]]
-        u = [sp.nsimplify(str(x)) for x in body["u"]]
-        H = [[sp.nsimplify(str(x)) for x in row] for row in H]
-    except (KeyError, TypeError, sp.SympifyError) as exc:
-        raise BNVerifyError(f"replay: not an exact scaling counterexample ({exc})") from None
-    r, a0 = vals["r"], vals["a0"]
-    if r == 0 or a0 == 0 or len(w0) != len(u) or len(H) != len(u):
-        raise BNVerifyError("replay: need r != 0, a0 != 0 and H, u, w0 of one dimension")
-    a1, w1 = bngd_exact(H, u, a0, w0, vals["eps_a"], vals["eps"])
-    a1r, w1r = bngd_exact(H, u, a0, [r * x for x in w0], vals["eps_a"], r**2 * vals["eps"])
-    t = sp.Integer(1)  # a'_0 / a_0: the scaled configuration keeps a0
-    ok = sp.simplify(a1r - t * a1) == 0
-    measured = {"a1": str(a1), "a1_scaled": str(a1r), "t": str(t)}
-    stored = (body.get("a1"), body.get("a1_scaled"))
-    note = "exact (SymPy); t = a'_0/a_0 = 1 forces a'_1 = a_1"
-    if stored != (None, None) and (
-        sp.nsimplify(str(stored[0])) != a1 or sp.nsimplify(str(stored[1])) != a1r
+    def run(H, u, a0, w0, eps_a, eps):
+        return bngd_exact(H.tolist(), list(u), a0, list(w0), eps_a, eps)[0]
+
+    a1, a1p = run(*base), run(*other)
+    t = other[2] / base[2]
+    ok = sp.simplify(a1p - t * a1) == 0
+    note = f"exact (SymPy); t = a'_0/a_0 = {t} forces a'_1 = t a_1" + (
+        "; one step agrees (not a proof of equivalence)" if ok else ""
+    )
+    if stored and any(
+        v is not None and sp.simplify(sp.sympify(str(v)) - x) != 0
+        for v, x in zip(stored, (a1, a1p), strict=True)
     ):
-        note += f"; the file's a1, a1_scaled ({stored[0]}, {stored[1]}) differ from the replay"
-    return [Reading(st, "holds" if ok else "fails", measured, note)]
+        note += f"; the file's a1 values {list(stored)} differ from the replay"
+    return Reading(
+        statement,
+        "holds" if ok else "fails",
+        {"a1": str(a1), "a1_transformed": str(a1p), "t": str(t)},
+        note,
+    )
+
+
+def _exact_r_scaling(body: dict[str, Any]) -> list[Reading]:
+    """The symbolic counterexample of ``{w0, eps, a0} ~ {r w0, r^2 eps, a0}`` (P3.2-2, L-A.9)."""
+    H, u, w0, v = _exact_data(body, ("a0", "eps_a", "eps", "r"))
+    st = "{H, u, a0, r w0, eps_a, r^2 eps} ~ {H, u, a0, w0, eps_a, eps} (r != 0), one exact step"
+    r = v["r"]
+    if r == 0:
+        return [_not_applicable(st, "r = 0")]
+    base = (H, u, v["a0"], w0, v["eps_a"], v["eps"])
+    other = (H, u, v["a0"], r * w0, v["eps_a"], r**2 * v["eps"])
+    return [_one_exact_step(st, base, other, (body.get("a1"), body.get("a1_scaled")))]
+
+
+def _exact_p321(body: dict[str, Any]) -> list[Reading]:
+    """The symbolic counterexample of Prop. 3.2(1) / Lemma A.8(1): the printed scale of ``u``
+    (``Q = I``) and, when given (``orientation_d2``), the printed pairing of ``mu Q^T H Q`` with
+    ``Q w0, Q u`` (``mu = gamma = 1``)."""
+    import sympy as sp
+
+    H, u, w0, v = _exact_data(body, ("a0", "eps_a", "eps", "mu", "gamma"))
+    mu, gam, ea, e = v["mu"], v["gamma"], v["eps_a"], v["eps"]
+    base = (H, u, v["a0"], w0, ea, e)
+    out = []
+    for st, scale, why in (
+        (
+            "{mu H, sqrt(mu) u, gamma a0, gamma w0} ~ {H, u, a0, w0} (main text, Q = I), one "
+            "exact step",
+            sp.sqrt(mu),
+            "mu <= 0 or gamma = 0" if mu <= 0 or gam == 0 else "",
+        ),
+        (
+            "{mu H, sqrt(gamma mu) u, gamma a0, gamma w0} ~ {H, u, a0, w0} (Lemma A.8, Q = I), one "
+            "exact step",
+            sp.sqrt(gam * mu),
+            "mu <= 0 or gamma <= 0" if mu <= 0 or gam <= 0 else "",
+        ),
+    ):
+        out.append(
+            _not_applicable(st, why)
+            if why
+            else _one_exact_step(st, base, (mu * H, scale * u, gam * v["a0"], gam * w0, ea, e))
+        )
+    orient = body.get("orientation_d2")
+    if isinstance(orient, dict):
+        Ho, uo, wo, vo = _exact_data(orient, ("a0",))
+        try:
+            Q = sp.Matrix([[sp.Rational(str(x)) for x in row] for row in orient["Q"]])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BNVerifyError(f"replay: orientation_d2: Q is not rational ({exc})") from None
+        st = "{Q^T H Q, Q u, a0, Q w0} ~ {H, u, a0, w0} (printed pairing, mu = gamma = 1)"
+        if Q.shape != Ho.shape or Q.T * Q != sp.eye(Q.shape[0]):
+            out.append(_not_applicable(st, "Q^T Q != I"))
+        else:
+            out.append(
+                _one_exact_step(
+                    st,
+                    (Ho, uo, vo["a0"], wo, ea, e),
+                    (Q.T * Ho * Q, Q * uo, vo["a0"], Q * wo, ea, e),
+                    (orient.get("a1"), orient.get("a1_with_Qw0_Qu")),
+                )
+            )
+    return out
 
 
 def _scaling_property(readings: tuple[str, ...]) -> Callable[[dict[str, Any]], list[Reading]]:
@@ -400,8 +477,10 @@ def _scaling_property(readings: tuple[str, ...]) -> Callable[[dict[str, Any]], l
     }
 
     def replay(body: dict[str, Any]) -> list[Reading]:
-        if "a1_scaled" in body:  # the symbolic check's exact counterexample
+        if "a1_scaled" in body:  # the symbolic check's exact counterexamples
             return _exact_r_scaling(body)
+        if "gamma" in body and "mu" in body:
+            return _exact_p321(body)
         from proofs.section3_scaling import equivalent
 
         case = _scaling_case(body)
