@@ -81,10 +81,11 @@ def test_compare_float_mp_reports_first_disagreement():
 
 
 def test_divergence_reported_at_high_precision():
-    # GD with eps > 2/lambda_max grows without bound; MPFR overflows only at huge exponents,
-    # so over few steps the run is 'running' with a huge error, not an exception
+    # GD with eps > 2/lambda_max grows without bound (by |1 - 3| = 2 per step, 2^200 ~ 1e60 here,
+    # far below MPFR's exponent range): a result with a huge error, not an exception; the status
+    # word of an unfinished run is the engine's vocabulary (tests/test_status*), not checked here
     r = run_mp(H_diag=[1, 100], u=[1, 1], w0=[1, 0], eps="0.03", method="gd", steps=200)
-    assert r.status in ("running", "diverged")
+    assert r.status != "converged"
     assert r.e_norm_H > 1e50
 
 
