@@ -12,7 +12,6 @@ Every formula lives here once; the engines, the claims and the tests call these 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -102,7 +101,7 @@ def validate_spd(H: np.ndarray, name: str = "H") -> tuple[np.ndarray, np.ndarray
     asym = float(np.max(np.abs(H - H.T)))
     if asym > 64 * np.finfo(float).eps * scale:
         raise BNVerifyError(f"{name}: not symmetric (max |H - H^T| = {asym:.3g})")
-    Hs = 0.5 * (H + H.T)
+    Hs = H if np.array_equal(H, H.T) else 0.5 * H + 0.5 * H.T  # no overflow near the maximum
     lam, V = np.linalg.eigh(Hs)
     tol = H.shape[0] * np.finfo(float).eps * float(np.max(np.abs(lam)))
     if lam[0] <= tol:
@@ -112,7 +111,7 @@ def validate_spd(H: np.ndarray, name: str = "H") -> tuple[np.ndarray, np.ndarray
     return lam, V
 
 
-def _validate_diagonal(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _validate_diagonal(h: np.ndarray, need_vectors: bool = True) -> tuple[np.ndarray, Any]:
     """Positive definiteness of a diagonal matrix: every entry > 0 (exact)."""
     if h.shape[0] == 0:
         raise BNVerifyError("H: must have dimension >= 1")
@@ -121,7 +120,7 @@ def _validate_diagonal(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             f"H: not positive definite (smallest diagonal entry {h.min():.3g} <= 0)"
         )
     order = np.argsort(h, kind="stable")
-    return h[order].copy(), np.eye(h.shape[0])[:, order]
+    return h[order].copy(), (np.eye(h.shape[0])[:, order] if need_vectors else None)
 
 
 def spectral_radius(eps: float | np.ndarray, eigenvalues: np.ndarray) -> np.ndarray | float:
@@ -143,7 +142,6 @@ def h_star(H: np.ndarray, u: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class OLSProblem:
     """Least squares ``min_w E[(y - w^T x)^2] / 2`` given its moments (paper, Eq. 2).
 
@@ -152,6 +150,10 @@ class OLSProblem:
     H : (d, d) symmetric positive definite matrix, or (d,) diagonal of one
     u : (d,) the minimiser, ``u = H^{-1} g``
     noise : variance of ``y - x^T u`` (so ``c = u^T H u + noise``); default 0
+
+    A diagonal problem (given as a vector, or a matrix with no nonzero off-diagonal entry) is
+    stored as its diagonal: every derived quantity costs O(d); the dense ``H`` and
+    ``eigenvectors`` are built only when a caller asks for them.  Instances are immutable.
 
     Example
     -------
@@ -162,51 +164,94 @@ class OLSProblem:
     0.4
     """
 
-    H: np.ndarray
-    u: np.ndarray
-    noise: float = 0.0
-    eigenvalues: np.ndarray = field(init=False, repr=False)
-    eigenvectors: np.ndarray = field(init=False, repr=False)
-    is_diagonal: bool = field(init=False, repr=False)
+    __slots__ = ("_H", "_diag", "u", "noise", "eigenvalues", "_V", "is_diagonal", "spec")
 
-    def __post_init__(self) -> None:
-        H = as_float_array(self.H, "H")
-        if H.ndim == 1:
-            H = np.diag(H)
-        if H.ndim != 2:
-            raise BNVerifyError(f"H: expected a matrix or its diagonal, got shape {H.shape}")
-        if (
-            H.ndim == 2
-            and H.shape[0] == H.shape[1]
-            and not np.count_nonzero(H - np.diag(np.diag(H)))
+    def __init__(self, H: Any, u: Any, noise: float = 0.0) -> None:
+        set_ = object.__setattr__
+        Harr = as_float_array(H, "H")
+        if Harr.ndim not in (1, 2):
+            raise BNVerifyError(f"H: expected a matrix or its diagonal, got shape {Harr.shape}")
+        diag = None
+        if Harr.ndim == 1:
+            diag = Harr
+        elif Harr.shape[0] == Harr.shape[1] and not np.count_nonzero(
+            Harr - np.diag(np.diag(Harr))
         ):
-            lam, V = _validate_diagonal(np.diag(H))  # exact, O(d): no dense eigensolver
+            diag = np.diag(Harr).copy()
+        if diag is not None:
+            lam, _ = _validate_diagonal(diag, need_vectors=False)  # exact, O(d)
+            Hd = None if Harr.ndim == 1 else Harr
+            V = None
         else:
-            lam, V = validate_spd(H)
-        u = as_float_array(self.u, "u", ndim=1)
-        if u.shape[0] != H.shape[0]:
-            raise BNVerifyError(f"u: length {u.shape[0]} does not match H of size {H.shape[0]}")
-        noise = _to_float(self.noise, "noise")
-        if not np.isfinite(noise) or noise < 0:
-            raise BNVerifyError(f"noise: variance must be finite and >= 0, got {noise}")
-        diagonal = bool(np.count_nonzero(H - np.diag(np.diag(H))) == 0)
-        if diagonal:
-            # exact eigen-decomposition of a diagonal matrix: sorted ascending, permutation vectors
-            order = np.argsort(np.diag(H), kind="stable")
-            lam = np.diag(H)[order].copy()
-            V = np.eye(H.shape[0])[:, order]
-        object.__setattr__(self, "H", 0.5 * (H + H.T))
-        object.__setattr__(self, "u", u)
-        object.__setattr__(self, "noise", noise)
-        object.__setattr__(self, "eigenvalues", lam)
-        object.__setattr__(self, "eigenvectors", V)
-        object.__setattr__(self, "is_diagonal", diagonal)
-        for arr in (self.H, self.u, self.eigenvalues, self.eigenvectors):
-            arr.setflags(write=False)
+            lam, V = validate_spd(Harr)
+            # symmetrise without overflow (entries may be near the float64 maximum)
+            Hd = Harr if np.array_equal(Harr, Harr.T) else 0.5 * Harr + 0.5 * Harr.T
+        d = lam.shape[0]
+        uu = as_float_array(u, "u", ndim=1)
+        if uu.shape[0] != d:
+            raise BNVerifyError(f"u: length {uu.shape[0]} does not match H of size {d}")
+        nz = _to_float(noise, "noise")
+        if not np.isfinite(nz) or nz < 0:
+            raise BNVerifyError(f"noise: variance must be finite and >= 0, got {nz}")
+        for arr in (Hd, diag, uu, lam, V):
+            if arr is not None:
+                arr.setflags(write=False)
+        set_(self, "_H", Hd)
+        set_(self, "_diag", diag)
+        set_(self, "u", uu)
+        set_(self, "noise", nz)
+        set_(self, "eigenvalues", lam)
+        set_(self, "_V", V)
+        set_(self, "is_diagonal", diag is not None)
+        set_(self, "spec", None)  # how a generator drew it (bnverify.strategies), for reports
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"OLSProblem is immutable (cannot set {name!r})")
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+
+    def __repr__(self) -> str:
+        kind = "diagonal" if self.is_diagonal else "dense"
+        return f"OLSProblem(d={self.d}, {kind}, kappa={self.kappa:.4g}, noise={self.noise})"
+
+    @property
+    def H(self) -> np.ndarray:
+        """The dense matrix (built on first use for a diagonal problem)."""
+        if self._H is None:
+            Hd = np.diag(self._diag)
+            Hd.setflags(write=False)
+            object.__setattr__(self, "_H", Hd)
+        return self._H
+
+    @property
+    def diagonal(self) -> np.ndarray | None:
+        """The diagonal of a diagonal problem (in the given order), else None."""
+        return self._diag
+
+    @property
+    def eigenvectors(self) -> np.ndarray:
+        """Orthonormal eigenvectors, columns in the order of ``eigenvalues`` (a permutation
+        matrix for a diagonal problem, built on first use)."""
+        if self._V is None:
+            order = np.argsort(self._diag, kind="stable")
+            V = np.eye(self.d)[:, order]
+            V.setflags(write=False)
+            object.__setattr__(self, "_V", V)
+        return self._V
+
+    def _Hx(self, x: np.ndarray) -> np.ndarray:
+        """``H x`` for x of shape (..., d) (O(d) for a diagonal problem)."""
+        x = np.asarray(x, dtype=float)
+        return self._diag * x if self._diag is not None else x @ self.H
 
     @classmethod
     def from_diagonal(cls, h: Any, u: Any, noise: float = 0.0) -> OLSProblem:
-        return cls(np.diag(as_float_array(h, "H_diag", ndim=1)), u, noise)
+        return cls(as_float_array(h, "H_diag", ndim=1), u, noise)
 
     # -- moments --------------------------------------------------------------------------------
     @property
@@ -216,16 +261,16 @@ class OLSProblem:
     @property
     def g(self) -> np.ndarray:
         """``g = E[x y] = H u``."""
-        return self.H @ self.u
+        return self._Hx(self.u)
 
     @property
     def c(self) -> float:
         """``c = E[y^2] = u^T H u + noise``."""
-        return float(self.u @ self.H @ self.u) + self.noise
+        return float(self.u @ self._Hx(self.u)) + self.noise
 
     @property
     def u_norm_H(self) -> float:
-        return float(np.sqrt(self.u @ self.H @ self.u))
+        return float(np.sqrt(self.u @ self._Hx(self.u)))
 
     # -- spectra ----------------------------------------------------------------------------------
     @property
@@ -280,7 +325,7 @@ class OLSProblem:
     # -- losses and residuals -------------------------------------------------------------------
     def norm_H(self, x: np.ndarray) -> float:
         x = np.asarray(x, dtype=float)
-        return float(np.sqrt(max(x @ self.H @ x, 0.0)))
+        return float(np.sqrt(max(x @ self._Hx(x), 0.0)))
 
     def sigma(self, w: np.ndarray) -> float:
         """``sigma = sqrt(w^T H w)``."""
@@ -299,7 +344,7 @@ class OLSProblem:
     def e(self, w: np.ndarray) -> np.ndarray:
         """``e_k = u - (w^T g / sigma^2) w`` (Eq. 13, 35)."""
         w = np.asarray(w, dtype=float)
-        return self.u - (w @ self.g) / float(w @ self.H @ w) * w
+        return self.u - (w @ self.g) / float(w @ self._Hx(w)) * w
 
     def q(self, w: np.ndarray) -> float:
         """``q_k = u^T H u - (w^T g)^2 / sigma^2 = ||e_k||_H^2`` (Eq. 35-36), from the vector."""
@@ -313,7 +358,7 @@ class OLSProblem:
     def effective_step(self, eps: float, a: float, w: np.ndarray) -> float:
         """``eps^_k = eps (a_k / sigma_k)(w_k^T g / sigma_k^2)`` (Eq. 11; claim S3.eff-step)."""
         w = np.asarray(w, dtype=float)
-        s2 = float(w @ self.H @ w)
+        s2 = float(w @ self._Hx(w))
         return eps * float(a) / np.sqrt(s2) * float(w @ self.g) / s2
 
     # -- basis change -------------------------------------------------------------------------------
@@ -326,7 +371,7 @@ class OLSProblem:
 
     def to_json(self) -> dict[str, Any]:
         if self.is_diagonal:
-            out: dict[str, Any] = {"H_diag": np.diag(self.H).tolist()}
+            out: dict[str, Any] = {"H_diag": self._diag.tolist()}
         else:
             out = {"H": self.H.tolist()}
         out["u"] = self.u.tolist()

@@ -17,10 +17,18 @@ Residuals are computed from vectors (``e = u - (w^T g / sigma^2) w``, ``e~ = u -
 Eq. 35, 70), never as ``u^T H u - (w^T g)^2 / sigma^2``, which cancels catastrophically near
 convergence.
 
-A configuration whose state becomes non-finite is *diverged* (``a``, ``w^T g`` or
-``sigma^2 = w^T H w`` not finite; the last implies some component of ``w`` overflowed or
-``sigma^2`` itself did): its state is frozen at the last finite iterate, ``diverged_step`` records
-the step at which the non-finite value appeared, and the run goes on for the others.  Divergence is a result, never an exception.
+Status vocabulary (the same in every engine, ``STATUS_NAMES``): ``converged`` when
+``||e~||_H <= CONVERGED_RTOL ||u||_H`` at the last step; ``diverged`` when the new state reaches
+the float64 overflow threshold (``DIVERGENCE_CRITERION``: ``a^2`` -- the scale of the loss --,
+``w^T g`` or ``sigma^2 = w^T H w`` not finite in float64, i.e. at or beyond 2^1024, or NaN; the
+high-precision engines test the same thresholds); else ``max-steps``.  A diverged
+configuration's state is frozen at the last finite iterate, ``diverged_step`` records the step
+at which the threshold was crossed, and the run goes on for the others.  Divergence is a result,
+never an exception.
+
+Trust (``trust=True``): shadow copies run beside the main one with rounding-sized random
+perturbations injected every step; their spread gives the estimated correct digits of the loss,
+``a`` and ``eff_step`` (docs/numerics.md).
 """
 
 from __future__ import annotations
@@ -43,8 +51,30 @@ except Exception:  # pragma: no cover - exercised only where numba is missing
 
 METHODS = ("bngd", "gd", "mbngd")
 _METHOD_CODE = {"bngd": 0, "gd": 1, "mbngd": 2}
-STATUS_NAMES = ("running", "converged", "diverged")
-RUNNING, CONVERGED, DIVERGED = 0, 1, 2
+STATUS_NAMES = ("max-steps", "converged", "diverged")
+MAX_STEPS_STATUS, CONVERGED, DIVERGED = 0, 1, 2
+RUNNING = MAX_STEPS_STATUS  # old name of code 0, kept for callers
+
+#: the divergence criterion, the same in every engine (float64, high precision, certified)
+DIVERGENCE_CRITERION = (
+    "a^2, w^T g or w^T H w reached the float64 overflow threshold 2^1024 (or became NaN)"
+)
+#: largest accepted number of steps
+MAX_STEPS = 10**9
+#: coordinate updates per kernel call: signals are seen between calls
+CHUNK_WORK = 1 << 22
+#: trust estimate: shadow copies, relative size of the per-step injected perturbation,
+#: safety factor on the observed spread, default digits required, float64's digits
+#: the first shadow's injection is float64's own rounding scale; the second's is 2^12 times
+#: coarser: a result that moves more than 2^12 times as much under it depends on where float64's
+#: rounding floor lies (a mode grown from a rounding-sized seed), which no float64 copy can see
+TRUST_INJECTIONS = (2.0**-52, 2.0**-40)
+N_SHADOWS = len(TRUST_INJECTIONS)
+TRUST_SAFETY = 16.0
+DEFAULT_MIN_DIGITS = 8.0
+TRUST_CHECKPOINTS = 32
+LINEAR_DIGITS = 4.0
+FLOAT64_DIGITS = 15.0
 HISTORY_FIELDS = ("a", "loss", "w_norm", "eff_step", "e_norm_H")
 
 #: a run counts as converged when ``||e~||_H <= CONVERGED_RTOL * ||u||_H``: the predictor's
@@ -79,6 +109,12 @@ class BatchResult:
     backend: str
     history: dict[str, np.ndarray] = field(default_factory=dict)
     history_steps: np.ndarray | None = None
+    digits: np.ndarray | None = None
+    digits_a: np.ndarray | None = None
+    digits_eff: np.ndarray | None = None
+    trusted: np.ndarray | None = None
+    status_agree: np.ndarray | None = None
+    min_digits: float | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -133,6 +169,25 @@ def _state_scalars(
 
 
 # ----------------------------------------------------------------------------------------------
+# shadow copies for the trust estimate (see docs/numerics.md)
+# ----------------------------------------------------------------------------------------------
+
+_U64 = np.uint64
+_XS_MUL = np.uint64(0x2545F4914F6CDD1D)
+
+
+def _rng_next_np(state: np.ndarray) -> np.ndarray:
+    """xorshift64* on a uint64 array in place; returns uniforms in [-1, 1) (same stream as the
+    kernel's ``_rng_next``)."""
+    with np.errstate(over="ignore"):
+        state ^= state >> _U64(12)
+        state ^= state << _U64(25)
+        state ^= state >> _U64(27)
+        out = state * _XS_MUL
+    return (out >> _U64(11)).astype(np.float64) * (2.0**-52) - 1.0
+
+
+# ----------------------------------------------------------------------------------------------
 # numpy path
 # ----------------------------------------------------------------------------------------------
 
@@ -151,6 +206,14 @@ def _step_numpy(method, hcol, G, A, W, wg, s2, EPS, EPSA):
         coef = EPS * t
         An = A
     return An, W + coef * (G - (t * hcol) * W)
+
+
+def _diverged_np(method, An, wgn, s2n):
+    """The divergence criterion (module docstring): ``a^2``, ``w^T g`` or ``w^T H w`` not finite."""
+    ok = np.isfinite(wgn) & np.isfinite(s2n)
+    if method == 0:
+        ok &= np.isfinite(An * An)
+    return ~ok
 
 
 def step(
@@ -189,40 +252,59 @@ def step(
         return an, w + coef[..., None] * (g - t[..., None] * Hw)
 
 
-def _run_numpy(method, h, U, G, A, W, EPS, EPSA, steps, stride, noise):
-    d, B = W.shape
+def _run_numpy(method, h, U, G, A, W, EPS, EPSA, k0, k1, stride, noise, rec, div_step):
+    """Steps ``k0 .. k1-1`` of the main copy on (d, B) states, in place on ``A``, ``W``,
+    ``div_step`` (records into ``rec`` at multiples of ``stride``)."""
     hcol = h[:, None]
-    div_step = np.full(B, -1, dtype=np.int64)
-    active = np.ones(B, dtype=bool)
-    rec = _history_alloc(steps, stride, B)
-    r = 0
+    active = div_step < 0
     with np.errstate(all="ignore"):
         wg = _seqsum(W * G)
         s2 = _seqsum((hcol * W) * W)
-        for k in range(steps):
+        for k in range(k0, k1):
             if rec is not None and k % stride == 0:
-                _history_put(rec, r, method, h, U, G, A, W, EPS, noise, div_step)
-                r += 1
+                _history_put(rec, k // stride, method, h, U, G, A, W, EPS, noise, div_step)
             An, Wn = _step_numpy(method, hcol, G, A, W, wg, s2, EPS, EPSA)
             wgn = _seqsum(Wn * G)
             s2n = _seqsum((hcol * Wn) * Wn)
-            # diverged: a, w^T g or sigma^2 of the new state is not finite (sigma^2 finite
-            # implies every component of w finite, since H > 0)
-            ok = np.isfinite(An) & np.isfinite(wgn) & np.isfinite(s2n)
-            bad = active & ~ok
+            bad = active & _diverged_np(method, An, wgn, s2n)
             if bad.any():
                 div_step[bad] = k + 1
                 active &= ~bad
             if active.all():
-                W, A, wg, s2 = Wn, An, wgn, s2n
+                W[...], A[...], wg, s2 = Wn, An, wgn, s2n
             else:
-                W = np.where(active, Wn, W)
-                A = np.where(active, An, A)
+                W[...] = np.where(active, Wn, W)
+                A[...] = np.where(active, An, A)
                 wg = np.where(active, wgn, wg)
                 s2 = np.where(active, s2n, s2)
-        if rec is not None and steps % stride == 0:
-            _history_put(rec, r, method, h, U, G, A, W, EPS, noise, div_step)
-    return A, W, div_step, rec
+
+
+def _shadow_numpy(method, h, G, A, W, EPS, EPSA, k0, k1, div_step, rng, pat, inj):
+    """Steps ``k0 .. k1-1`` of one shadow copy (d, B), in place: the main iteration with a
+    rounding-sized random perturbation injected into every component each step."""
+    hcol = h[:, None]
+    patc = pat[:, None]
+    active = div_step < 0
+    with np.errstate(all="ignore"):
+        wg = np.sum(W * G, axis=0)
+        s2 = np.sum((hcol * W) * W, axis=0)
+        for k in range(k0, k1):
+            r = _rng_next_np(rng)
+            r2 = _rng_next_np(rng)
+            An, Wn = _step_numpy(method, hcol, G, A, W, wg, s2, EPS, EPSA)
+            Wn = Wn + (r * inj) * patc * (np.abs(Wn) + np.abs(W))
+            if method == 0:
+                An = An + (r2 * inj) * (np.abs(An) + EPSA * (np.abs(wg / np.sqrt(s2)) + np.abs(A)))
+            wgn = np.sum(Wn * G, axis=0)
+            s2n = np.sum((hcol * Wn) * Wn, axis=0)
+            bad = active & _diverged_np(method, An, wgn, s2n)
+            if bad.any():
+                div_step[bad] = k + 1
+                active &= ~bad
+            W[...] = np.where(active, Wn, W)
+            A[...] = np.where(active, An, A)
+            wg = np.where(active, wgn, wg)
+            s2 = np.where(active, s2n, s2)
 
 
 def _history_alloc(steps: int, stride: int, B: int):
@@ -240,20 +322,23 @@ def _history_put(rec, r, method, h, U, G, A, W, EPS, noise, div_step):
 
 
 # ----------------------------------------------------------------------------------------------
-# numba kernel (same expression order as the numpy path)
+# numba kernels (the main copy in the same expression order as the numpy path)
 # ----------------------------------------------------------------------------------------------
 
 if HAVE_NUMBA:
 
     @numba.njit(parallel=True, fastmath=False, cache=True, nogil=True)
-    def _kernel(method, h, U, G, A0, W0, EPS, EPSA, steps, stride, noise, rec):  # pragma: no cover
+    def _kernel(
+        method, h, U, G, A, W, EPS, EPSA, k0, k1, stride, noise, rec, div_step
+    ):  # pragma: no cover
+        """Steps ``k0 .. k1-1`` of the main copy, in place on ``A`` (B,), ``W`` (B, d),
+        ``div_step`` (B,); configurations already diverged are skipped."""
         d = h.shape[0]
-        B = A0.shape[0]
+        B = A.shape[0]
         ustride = 0 if U.shape[0] == 1 else 1
-        A = A0.copy()
-        W = W0.copy()
-        div_step = np.full(B, -1, dtype=np.int64)
         for b in numba.prange(B):
+            if div_step[b] >= 0:
+                continue
             ub = np.int64(b) * ustride
             a = A[b]
             eps = EPS[b]
@@ -269,13 +354,9 @@ if HAVE_NUMBA:
             for i in range(d):
                 wg += w[i] * g[i]
                 s2 += (h[i] * w[i]) * w[i]
-            r = 0
-            for k in range(steps + 1):
+            for k in range(k0, k1):
                 if stride > 0 and k % stride == 0:
-                    _kernel_record(method, h, ub_u, g, a, w, eps, noise, rec, r, b)
-                    r += 1
-                if k == steps:
-                    break
+                    _kernel_record(method, h, ub_u, g, a, w, eps, noise, rec, k // stride, b)
                 # one fused pass: the update and the next state's sums w^T g, w^T H w
                 wgn = 0.0
                 s2n = 0.0
@@ -300,7 +381,9 @@ if HAVE_NUMBA:
                         wn[i] = x
                         wgn += x * g[i]
                         s2n += (h[i] * x) * x
-                if not (np.isfinite(an) and np.isfinite(wgn) and np.isfinite(s2n)):
+                if not (np.isfinite(wgn) and np.isfinite(s2n)) or (
+                    method == 0 and not np.isfinite(an * an)
+                ):
                     div_step[b] = k + 1
                     break
                 a = an
@@ -309,7 +392,96 @@ if HAVE_NUMBA:
                 w, wn = wn, w
             A[b] = a
             W[b] = w
-        return A, W, div_step
+
+    @numba.njit(fastmath=False, cache=True, nogil=True)
+    def _rng_next(state):  # pragma: no cover
+        """xorshift64* (same stream as ``_rng_next_np``): (new state, uniform in [-1, 1))."""
+        state ^= state >> np.uint64(12)
+        state ^= state << np.uint64(25)
+        state ^= state >> np.uint64(27)
+        out = state * np.uint64(0x2545F4914F6CDD1D)
+        return state, np.float64(out >> np.uint64(11)) * (2.0**-52) - 1.0
+
+    @numba.njit(fastmath=True, cache=True, nogil=True)
+    def _shadow_steps(method, h, g, a, w, wn, eps, epsa, k0, k1, rng, pat, inj):  # pragma: no cover
+        """Steps ``k0 .. k1-1`` of one shadow copy of one configuration (``w`` updated in place).
+        ``fastmath``: the shadow's own sums are reassociated (vectorised), one more independent
+        rounding pattern on top of the injected perturbation.  Returns (a, rng, diverged step)."""
+        d = h.shape[0]
+        wg = 0.0
+        s2 = 0.0
+        for i in range(d):
+            wg += w[i] * g[i]
+            s2 += (h[i] * w[i]) * w[i]
+        cur = w
+        nxt = wn
+        swapped = False
+        div = -1
+        for k in range(k0, k1):
+            rng, r = _rng_next(rng)
+            rng, r2 = _rng_next(rng)
+            ri = r * inj
+            wgn = 0.0
+            s2n = 0.0
+            if method == 1:
+                an = a
+                for i in range(d):
+                    x = cur[i] + eps * (g[i] - h[i] * cur[i])
+                    x += (ri * pat[i]) * (abs(x) + abs(cur[i]))
+                    nxt[i] = x
+                    wgn += x * g[i]
+                    s2n += (h[i] * x) * x
+            else:
+                sig = np.sqrt(s2)
+                t = wg / s2
+                if method == 0:
+                    coef = eps * (a / sig)
+                    an = a + epsa * (wg / sig - a)
+                    an += (r2 * inj) * (abs(an) + epsa * (abs(wg / sig) + abs(a)))
+                else:
+                    coef = eps * t
+                    an = a
+                for i in range(d):
+                    x = cur[i] + coef * (g[i] - (t * h[i]) * cur[i])
+                    x += (ri * pat[i]) * (abs(x) + abs(cur[i]))
+                    nxt[i] = x
+                    wgn += x * g[i]
+                    s2n += (h[i] * x) * x
+            if not (np.isfinite(wgn) and np.isfinite(s2n)) or (
+                method == 0 and not np.isfinite(an * an)
+            ):
+                div = k + 1
+                break
+            a = an
+            wg = wgn
+            s2 = s2n
+            cur, nxt = nxt, cur
+            swapped = not swapped
+        if swapped:
+            for i in range(d):
+                w[i] = cur[i]
+        return a, rng, div
+
+    @numba.njit(parallel=True, fastmath=False, cache=True, nogil=True)
+    def _kernel_shadow(
+        method, h, G, A, W, EPS, EPSA, k0, k1, div_step, rng, pat, inj
+    ):  # pragma: no cover
+        """One shadow copy over all configurations, steps ``k0 .. k1-1``, in place."""
+        d = h.shape[0]
+        B = A.shape[0]
+        gstride = 0 if G.shape[0] == 1 else 1
+        for b in numba.prange(B):
+            if div_step[b] >= 0:
+                continue
+            wn = np.empty(d)
+            a, r, dv = _shadow_steps(
+                method, h, G[np.int64(b) * gstride], A[b], W[b], wn, EPS[b], EPSA[b],
+                k0, k1, rng[b], pat, inj,
+            )
+            A[b] = a
+            rng[b] = r
+            if dv >= 0:
+                div_step[b] = dv
 
     @numba.njit(fastmath=False, cache=True, nogil=True)
     def _kernel_record(method, h, u, g, a, w, eps, noise, rec, r, b):  # pragma: no cover
@@ -366,6 +538,9 @@ def run(
     steps: int = 1000,
     history_stride: int | None = None,
     backend: str = "auto",
+    trust: bool = False,
+    min_digits: float = DEFAULT_MIN_DIGITS,
+    trust_seed: int = 0,
 ) -> BatchResult:
     """Run ``steps`` iterations of ``method`` for a batch of configurations.
 
@@ -374,20 +549,35 @@ def run(
     (``batch_shape + (d,)``).  ``backend``: ``"auto"`` (numba when available), ``"numba"``,
     ``"numpy"``.
 
+    ``trust=True`` runs ``N_SHADOWS`` shadow copies beside each configuration (rounding-sized
+    random perturbations injected every step, seeded by ``trust_seed``; see docs/numerics.md) and
+    fills ``digits`` (estimated correct significant digits of the loss: the fewest at any of
+    ``TRUST_CHECKPOINTS`` checkpoints and at the end), ``digits_a``, ``digits_eff`` (at the end)
+    and ``trusted`` (all copies agree on the status -- and on the step, when diverged -- and the
+    loss keeps at least ``min_digits`` digits).  The main copy's results are bit-identical
+    to ``trust=False``.
+
+    The loop runs in chunks of about ``CHUNK_WORK`` coordinate updates, so that Ctrl-C and SIGTERM
+    are seen between chunks (within a fraction of a second) on long runs.
+
     Example
     -------
     >>> import numpy as np
     >>> p = OLSProblem.from_diagonal([1.0, 10.0], [1.0, 1.0])
     >>> r = run(p, "bngd", eps=np.array([0.1, 1e3]), w0=[1.0, 0.0], eps_a=1.0, a0=1.0, steps=500)
     >>> r.loss.shape, [r.status_name(i) for i in range(2)]
-    ((2,), ['converged', 'running'])
+    ((2,), ['converged', 'max-steps'])
     """
     if method not in METHODS:
         raise BNVerifyError(f"method: unknown method {method!r} (use bngd, gd or mbngd)")
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise BNVerifyError(f"steps: must be a non-negative integer, got {steps!r}")
+    if steps > MAX_STEPS:
+        raise BNVerifyError(f"steps: at most {MAX_STEPS}, got {steps}")
     if history_stride is not None and (
-        not isinstance(history_stride, (int, np.integer)) or history_stride < 1
+        isinstance(history_stride, bool)
+        or not isinstance(history_stride, (int, np.integer))
+        or history_stride < 1
     ):
         raise BNVerifyError(f"history: stride must be a positive integer, got {history_stride!r}")
     if backend not in ("auto", "numba", "numpy"):
@@ -421,73 +611,173 @@ def run(
     if method != "gd" and np.any(np.all(w0_arr == 0, axis=-1)):
         raise BNVerifyError("w0: must be nonzero (sigma = sqrt(w0^T H w0) would vanish)")
     B = int(np.prod(shape)) if shape else 1
+    stride = int(history_stride or 0)
+    if stride:
+        need = len(HISTORY_FIELDS) * (steps // stride + 1) * B * 8
+        check_memory(need, "history")
 
-    V = problem.eigenvectors
-    h = np.ascontiguousarray(problem.eigenvalues, dtype=np.float64)
-    rot = not problem.is_diagonal or not np.array_equal(V, np.eye(d))
+    # Diagonal problems run in their own coordinates (exact, O(d)); dense ones in the eigenbasis.
+    rot = not problem.is_diagonal
+    if rot:
+        V = problem.eigenvectors
+        h = np.ascontiguousarray(problem.eigenvalues, dtype=np.float64)
+    else:
+        V = None
+        h = np.ascontiguousarray(problem.diagonal, dtype=np.float64)
 
     def to_eig(x: np.ndarray) -> np.ndarray:
         return x @ V if rot else x
 
     EPS = np.broadcast_to(eps_arr, shape).reshape(B).astype(np.float64)
     EPSA = np.broadcast_to(epsa_arr, shape).reshape(B).astype(np.float64)
-    A0 = np.broadcast_to(a0_arr, shape).reshape(B).astype(np.float64)
-    W0 = to_eig(np.broadcast_to(w0_arr, shape + (d,)).reshape(B, d))
+    A = np.broadcast_to(a0_arr, shape).reshape(B).astype(np.float64)
+    W0 = np.ascontiguousarray(to_eig(np.broadcast_to(w0_arr, shape + (d,)).reshape(B, d)))
     if u is None:
         U = to_eig(problem.u)[None, :]
     else:
         Ub = np.broadcast_to(u_arr, shape + (d,)).reshape(-1, d)
         U = to_eig(Ub if u_arr.ndim > 1 else u_arr[None, :])
-    U = np.ascontiguousarray(U)
+    U = np.ascontiguousarray(U, dtype=np.float64)
     G = h[None, :] * U
     mcode = _METHOD_CODE[method]
-    stride = int(history_stride or 0)
     noise = float(problem.noise)
+    div_step = np.full(B, -1, dtype=np.int64)
+    chunk = max(1, min(max(steps, 1), CHUNK_WORK // max(1, B * d)))
+    if trust:  # checkpoints along the trajectory (chunk ends), where the copies are compared
+        chunk = min(chunk, max(1, -(-steps // TRUST_CHECKPOINTS)))
 
+    # shadow copies (trust estimate): own data (perturbed by the rotation's rounding when H was
+    # rotated), own state, own random stream
+    S = N_SHADOWS if trust else 0
+    shadows = []
+    if S:
+        prng = np.random.default_rng([int(trust_seed), 0x5EED])
+        for s in range(S):
+            pat = prng.uniform(0.5, 1.0, d) * prng.choice([-1.0, 1.0], d)
+            hs, Us, Ws = h.copy(), U.copy(), W0.copy()
+            if rot:  # eigh / rotation rounding: backward error about d * u * |x|
+                rel = d * 2.0**-52
+                hs = h + rel * float(np.max(np.abs(h))) * prng.uniform(-1, 1, d)
+                hs = np.maximum(hs, h * 0.5)
+                Us = U + rel * np.max(np.abs(U), axis=1, keepdims=True) * prng.uniform(-1, 1, U.shape)
+                Ws = W0 + rel * np.max(np.abs(W0), axis=1, keepdims=True) * prng.uniform(-1, 1, W0.shape)
+            seeds = _splitmix64_np(np.arange(B, dtype=np.uint64) + np.uint64(B * s) + _U64((int(trust_seed) * 0x9E37) % (1 << 63)))
+            shadows.append(
+                {
+                    "h": np.ascontiguousarray(hs),
+                    "U": np.ascontiguousarray(Us),
+                    "G": np.ascontiguousarray(hs[None, :] * Us),
+                    "A": A.copy(),
+                    "W": np.ascontiguousarray(Ws),
+                    "div": np.full(B, -1, dtype=np.int64),
+                    "rng": seeds,
+                    "pat": np.ascontiguousarray(pat),
+                    "inj": float(TRUST_INJECTIONS[s]),
+                    "ratio": float(TRUST_INJECTIONS[s] / TRUST_INJECTIONS[0]),
+                }
+            )
+
+    path_digits = np.full(B, FLOAT64_DIGITS)
     if use_numba:
+        W = W0.copy()
         rec = (
             np.full((len(HISTORY_FIELDS), steps // stride + 1, B), np.nan)
             if stride
             else np.empty((len(HISTORY_FIELDS), 0, B))
         )
-        A, W, div_step = _kernel(
-            mcode, h, U, G, A0, np.ascontiguousarray(W0), EPS, EPSA, int(steps), stride, noise, rec
-        )
+        for k0 in range(0, steps, chunk):
+            k1 = min(steps, k0 + chunk)
+            _kernel(mcode, h, U, G, A, W, EPS, EPSA, k0, k1, stride, noise, rec, div_step)
+            for sh in shadows:
+                _kernel_shadow(
+                    mcode, sh["h"], sh["G"], sh["A"], sh["W"], EPS, EPSA, k0, k1,
+                    sh["div"], sh["rng"], sh["pat"], sh["inj"],
+                )
+            if shadows:
+                path_digits = _checkpoint(path_digits, mcode, h, U, A, W, EPS, noise, div_step, shadows, True)
         Wt = np.ascontiguousarray(W.T)
-        # records after a divergence are never written by the kernel: they stay NaN
         rec = rec if stride else None
         backend_used = "numba"
     else:
-        Ut = np.ascontiguousarray(np.broadcast_to(U, (B, d)).T)
-        Gt = h[:, None] * Ut
-        A, Wt, div_step, rec = _run_numpy(
-            mcode,
-            h,
-            Ut,
-            Gt,
-            A0.copy(),
-            np.ascontiguousarray(W0.T),
-            EPS,
-            EPSA,
-            int(steps),
-            stride,
-            noise,
-        )
+        Ut0 = np.ascontiguousarray(np.broadcast_to(U, (B, d)).T)
+        Gt0 = h[:, None] * Ut0
+        Wt = np.ascontiguousarray(W0.T)
+        rec = _history_alloc(steps, stride, B)
+        for sh in shadows:
+            sh["W"] = np.ascontiguousarray(sh["W"].T)
+        for k0 in range(0, steps, chunk):
+            k1 = min(steps, k0 + chunk)
+            _run_numpy(mcode, h, Ut0, Gt0, A, Wt, EPS, EPSA, k0, k1, stride, noise, rec, div_step)
+            for sh in shadows:
+                Gs = np.ascontiguousarray(np.broadcast_to(sh["G"], (B, d)).T)
+                _shadow_numpy(
+                    mcode, sh["h"], Gs, sh["A"], sh["W"], EPS, EPSA, k0, k1,
+                    sh["div"], sh["rng"], sh["pat"], sh["inj"],
+                )
+            if shadows:
+                path_digits = _checkpoint(path_digits, mcode, h, U, A, Wt, EPS, noise, div_step, shadows, False)
+        for sh in shadows:
+            sh["W"] = np.ascontiguousarray(sh["W"].T)
         backend_used = "numpy"
 
     Ut = np.ascontiguousarray(np.broadcast_to(U, (B, d)).T)
     Gt = h[:, None] * Ut
+    if rec is not None and steps % stride == 0:
+        _history_put(rec, steps // stride, mcode, h, Ut, Gt, A, Wt, EPS, noise, div_step)
     with np.errstate(all="ignore"):
         a_rep, loss, w_norm, eff, e_norm, et_norm = _state_scalars(
             mcode, h, Ut, Gt, A, Wt, EPS, noise
         )
-    u_norm_H = np.sqrt(_seqsum((h[:, None] * Ut) * Ut))
-    status = np.where(et_norm <= CONVERGED_RTOL * u_norm_H, CONVERGED, RUNNING)
-    status = np.where(div_step >= 0, DIVERGED, status)
+        u_norm_H = np.sqrt(_seqsum((h[:, None] * Ut) * Ut))
+    status = _status(et_norm, u_norm_H, div_step)
     W_out = Wt.T @ V.T if rot else Wt.T
 
     def shaped(x: np.ndarray) -> np.ndarray:
         return np.asarray(x).reshape(shape)
+
+    trust_fields: dict[str, Any] = {}
+    if S:
+        copies = []
+        for sh in shadows:
+            Us_t = np.ascontiguousarray(np.broadcast_to(sh["U"], (B, d)).T)
+            Gs_t = sh["h"][:, None] * Us_t
+            with np.errstate(all="ignore"):
+                sc = _state_scalars(mcode, sh["h"], Us_t, Gs_t, sh["A"], sh["W"].T, EPS, noise)
+                un = np.sqrt(np.sum((sh["h"][:, None] * Us_t) * Us_t, axis=0))
+            copies.append((sc[0], sc[1], sc[3], _status(sc[5], un, sh["div"]), sh["div"], sh["ratio"]))
+        ratios = [c[5] for c in copies]
+        with np.errstate(all="ignore"):
+            dl = _digits(loss, [c[1] for c in copies], ratios, 0.5 * (CONVERGED_RTOL * u_norm_H) ** 2)
+            da = (
+                np.full(B, np.nan)
+                if method == "gd"
+                else _digits(a_rep, [c[0] for c in copies], ratios, CONVERGED_RTOL * u_norm_H)
+            )
+            # eff_step matters against the stability threshold 2 / lambda_max (Eq. 11-12)
+            de = _digits(eff, [c[2] for c in copies], ratios, CONVERGED_RTOL * 2.0 / float(np.max(h)))
+        agree = np.ones(B, dtype=bool)
+        for c in copies:
+            agree &= (c[3] == status) & ((status != DIVERGED) | (c[4] == div_step))
+        # the loss's digits: the fewest at any checkpoint (a transient that float64 could not
+        # follow moves the whole rest of the trajectory in time, even if all copies end alike)
+        dl = np.fmin(dl, path_digits)
+        # copies that disagree on the status leave no digit to claim
+        dl = np.where(agree, dl, 0.0)
+        da = np.where(agree | np.isnan(da), da, 0.0)
+        de = np.where(agree, de, 0.0)
+        diverged = status == DIVERGED
+        dl = np.where(diverged, np.nan, dl)
+        da = np.where(diverged, np.nan, da)
+        de = np.where(diverged, np.nan, de)
+        trusted = agree & (diverged | (dl >= min_digits))
+        trust_fields = {
+            "digits": shaped(dl),
+            "digits_a": shaped(da),
+            "digits_eff": shaped(de),
+            "trusted": shaped(trusted),
+            "status_agree": shaped(agree),
+            "min_digits": float(min_digits),
+        }
 
     history: dict[str, np.ndarray] = {}
     hsteps = None
@@ -511,4 +801,145 @@ def run(
         backend=backend_used,
         history=history,
         history_steps=hsteps,
+        **trust_fields,
     )
+
+
+def _checkpoint(path_digits, mcode, h, U, A, W, EPS, noise, div_step, shadows, rows):
+    """Update the running minimum of the loss's estimated digits at a checkpoint: compares the
+    main copy's loss with its shadows' (states are (B, d) when ``rows`` -- the numba path -- else
+    (d, B))."""
+    if rows:
+        main = _losses_rows(mcode, h, U, A, W, noise)
+        others = [_losses_rows(mcode, sh["h"], sh["U"], sh["A"], sh["W"], noise) for sh in shadows]
+        un = np.sqrt(np.sum((h * U) * U, axis=1))
+    else:
+        B, d = A.shape[0], h.shape[0]
+        Ut = np.broadcast_to(U, (B, d)).T
+        with np.errstate(all="ignore"):
+            main = _state_scalars(mcode, h, Ut, h[:, None] * Ut, A, W, EPS, noise)[1]
+            others = []
+            for sh in shadows:
+                Us = np.broadcast_to(sh["U"], (B, d)).T
+                others.append(
+                    _state_scalars(mcode, sh["h"], Us, sh["h"][:, None] * Us, sh["A"], sh["W"],
+                                   EPS, noise)[1]
+                )
+        un = np.sqrt(np.sum((h * U) * U, axis=1))
+    with np.errstate(all="ignore"):
+        dig = _digits(main, others, [sh["ratio"] for sh in shadows], 0.5 * (CONVERGED_RTOL * un) ** 2)
+    live = div_step < 0
+    for sh in shadows:
+        live &= sh["div"] < 0
+    return np.where(live, np.fmin(path_digits, dig), path_digits)
+
+
+def _losses_rows(mcode, h, U, A, W, noise):
+    if HAVE_NUMBA:
+        return _kernel_losses(mcode, h, U, A, W, noise)
+    with np.errstate(all="ignore"):  # pragma: no cover - numba path only
+        B, d = W.shape
+        Ut = np.broadcast_to(U, (B, d)).T
+        return _state_scalars(mcode, h, Ut, h[:, None] * Ut, A, W.T, A, noise)[1]
+
+
+if HAVE_NUMBA:
+
+    @numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+    def _kernel_losses(method, h, U, A, W, noise):  # pragma: no cover
+        """Loss of each (B, d) state (checkpoints of the trust estimate; summation order free)."""
+        B, d = W.shape
+        ustride = 0 if U.shape[0] == 1 else 1
+        out = np.empty(B)
+        for b in numba.prange(B):
+            u = U[np.int64(b) * ustride]
+            w = W[b]
+            wg = 0.0
+            s2 = 0.0
+            for i in range(d):
+                wg += w[i] * h[i] * u[i]
+                s2 += h[i] * w[i] * w[i]
+            sig = np.sqrt(s2)
+            if method == 1:
+                c = 1.0
+            elif method == 0:
+                c = A[b] / sig
+            else:
+                c = wg / s2
+            et2 = 0.0
+            for i in range(d):
+                e = u[i] - c * w[i]
+                et2 += h[i] * e * e
+            out[b] = 0.5 * et2 + 0.5 * noise
+        return out
+
+
+def _status(et_norm: np.ndarray, u_norm_H: np.ndarray, div_step: np.ndarray) -> np.ndarray:
+    status = np.where(et_norm <= CONVERGED_RTOL * u_norm_H, CONVERGED, MAX_STEPS_STATUS)
+    return np.where(div_step >= 0, DIVERGED, status)
+
+
+def _digits(main: np.ndarray, others: list[np.ndarray], ratios: list[float], floor: Any) -> np.ndarray:
+    """Estimated correct significant digits of ``main`` from the spread of its shadow copies:
+    ``-log10(TRUST_SAFETY * max_s |x_s - x| / r_s / max(|x|, floor))`` (``r_s``: the copy's
+    injection relative to float64 rounding), in ``[0, FLOAT64_DIGITS]``;
+    0 where a copy is not finite while ``main`` is (or the other way round), and 0 below
+    ``LINEAR_DIGITS``."""
+    dev = np.zeros_like(main)
+    for o, r in zip(others, ratios, strict=True):
+        dev = np.fmax(dev, np.abs(o - main) / r)
+        bad = np.isfinite(o) != np.isfinite(main)
+        dev = np.where(bad, np.inf, dev)
+    scale = np.fmax(np.abs(main), floor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = TRUST_SAFETY * dev / scale
+        dig = np.where(rel > 0, -np.log10(rel), FLOAT64_DIGITS)
+    dig = np.where(np.isfinite(main) | ~np.isfinite(dev), dig, np.where(dev == 0, FLOAT64_DIGITS, 0.0))
+    dig = np.clip(np.nan_to_num(dig, nan=0.0, posinf=FLOAT64_DIGITS, neginf=0.0), 0.0, FLOAT64_DIGITS)
+    # below LINEAR_DIGITS the copies have left the regime in which their spread measures the
+    # error (the rounding errors are no longer small perturbations): claim nothing
+    return np.where(dig < LINEAR_DIGITS, 0.0, dig)
+
+
+def _splitmix64_np(x: np.ndarray) -> np.ndarray:
+    """splitmix64 of a uint64 array (seeds of the shadows' xorshift64* streams; never 0)."""
+    with np.errstate(over="ignore"):
+        z = x.astype(np.uint64) + _U64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
+        z = z ^ (z >> _U64(31))
+    return np.where(z == 0, _U64(1), z)
+
+
+def check_memory(nbytes: int, what: str) -> None:
+    """Refuse an allocation larger than half the machine's available memory (one line, exit 2)."""
+    avail = _available_memory()
+    if avail is not None and nbytes > avail // 2:
+        raise BNVerifyError(
+            f"{what}: would need {_human_bytes(nbytes)}, more than half the available memory "
+            f"({_human_bytes(avail)}); use fewer steps or a larger --history stride"
+        )
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import os
+
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"

@@ -28,7 +28,7 @@ import mpmath
 import numpy as np
 
 from ..errors import BNVerifyError
-from .batched import CONVERGED_RTOL, HISTORY_FIELDS, METHODS
+from .batched import CONVERGED_RTOL, DIVERGENCE_CRITERION, HISTORY_FIELDS, METHODS  # noqa: F401
 
 try:
     import gmpy2
@@ -230,6 +230,15 @@ def _iterate(N: _Num, method, H, diag, u, w, a, eps, eps_a, noise, steps, stride
             "e_tilde_norm_H": N.sqrt(et2),
         }
 
+    two = N.from_fraction(Fraction(2))
+    big = two ** 1024  # the float64 overflow threshold (DIVERGENCE_CRITERION)
+    big_a = two ** 512  # a^2 >= 2^1024
+
+    def state_sums(w):
+        Hw = Hx(w)
+        return Hw, _dot(w, g, zero), _dot(w, Hw, zero)
+
+    Hw, wg, s2 = state_sums(w)
     for k in range(steps + 1):
         if stride and k % stride == 0:
             sc = scalars(a, w)
@@ -239,13 +248,9 @@ def _iterate(N: _Num, method, H, diag, u, w, a, eps, eps_a, noise, steps, stride
         if k == steps:
             break
         if method == "gd":
-            Hw = Hx(w)
             wn = [wi + eps * (gi - hwi) for wi, gi, hwi in zip(w, g, Hw, strict=False)]
             an = a
         else:
-            Hw = Hx(w)
-            wg = _dot(w, g, zero)
-            s2 = _dot(w, Hw, zero)
             sig = N.sqrt(s2)
             t = wg / s2
             if method == "bngd":
@@ -255,10 +260,14 @@ def _iterate(N: _Num, method, H, diag, u, w, a, eps, eps_a, noise, steps, stride
                 coef = eps * t
                 an = a
             wn = [wi + coef * (gi - t * hwi) for wi, gi, hwi in zip(w, g, Hw, strict=False)]
-        if not (N.isfinite(an) and all(N.isfinite(x) for x in wn)):
+        Hwn, wgn, s2n = state_sums(wn)
+        if not (
+            N.isfinite(wgn) and N.isfinite(s2n) and abs(wgn) < big and s2n < big
+            and (method != "bngd" or (N.isfinite(an) and abs(an) < big_a))
+        ):
             div_step = k + 1
             break
-        a, w = an, wn
+        a, w, Hw, wg, s2 = an, wn, Hwn, wgn, s2n
     return a, w, div_step, scalars(a, w), hist, hsteps
 
 
@@ -312,7 +321,7 @@ def run_mp(
     -------
     >>> r = run_mp(H_diag=[1, 10], u=[1, 1], w0=[1, 0], eps="0.1", eps_a="1/2", a0=1, steps=5)
     >>> r.status, r.dps, r.backend
-    ('running', 50, 'gmpy2')
+    ('max-steps', 50, 'gmpy2')
     """
     if method not in METHODS:
         raise BNVerifyError(f"method: unknown method {method!r} (use bngd, gd or mbngd)")
@@ -374,7 +383,7 @@ def run_mp(
         Hu = list(map(mul, Hm, uu)) if diag else [_dot(r, uu, zero) for r in Hm]
         unorm = N.sqrt(_dot(uu, Hu, zero))
         conv = sc["e_tilde_norm_H"] <= CONVERGED_RTOL * unorm
-        status = "diverged" if div_step is not None else ("converged" if conv else "running")
+        status = "diverged" if div_step is not None else ("converged" if conv else "max-steps")
 
         def cv(x):
             if x is None:
