@@ -333,8 +333,8 @@ def check_matrix(value: Any, name: str) -> int:
 def problem_from_config(cfg: dict[str, Any]) -> tuple[OLSProblem, dict[str, Any]]:
     """Validated float64 problem and the run parameters ``eps, eps_a, a0, w0``."""
     validate_config(cfg)
-    if "H_diag" in cfg:
-        H = np.diag(as_float_array(cfg["H_diag"], "H_diag", ndim=1))
+    if "H_diag" in cfg:  # stays a vector: a diagonal problem is O(d)
+        H = as_float_array(cfg["H_diag"], "H_diag", ndim=1)
     else:
         H = as_float_array(cfg["H"], "H", ndim=2)
     problem = OLSProblem(H, cfg["u"], cfg.get("noise", 0.0))
