@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import MAX_STEPS  # largest accepted number of steps, shared with config files
 from ..errors import BNVerifyError
 from ..model import OLSProblem, as_float_array
 
@@ -59,20 +60,19 @@ RUNNING = MAX_STEPS_STATUS  # old name of code 0, kept for callers
 DIVERGENCE_CRITERION = (
     "a^2, w^T g or w^T H w reached the float64 overflow threshold 2^1024 (or became NaN)"
 )
-#: largest accepted number of steps
-MAX_STEPS = 10**9
 #: coordinate updates per kernel call: signals are seen between calls
 CHUNK_WORK = 1 << 22
 #: trust estimate: shadow copies, relative size of the per-step injected perturbation,
 #: safety factor on the observed spread, default digits required, float64's digits
-#: the first shadow's injection is float64's own rounding scale; the second's is 2^12 times
-#: coarser: a result that moves more than 2^12 times as much under it depends on where float64's
+#: the first shadow's injection is float64's own rounding scale; the second's is 2^6 times
+#: coarser: a result that moves more than 2^6 times as much under it depends on where float64's
 #: rounding floor lies (a mode grown from a rounding-sized seed), which no float64 copy can see
-TRUST_INJECTIONS = (2.0**-52, 2.0**-40)
+TRUST_INJECTIONS = (2.0**-52, 2.0**-46)
 N_SHADOWS = len(TRUST_INJECTIONS)
 TRUST_SAFETY = 16.0
 DEFAULT_MIN_DIGITS = 8.0
 TRUST_CHECKPOINTS = 32
+TRUST_LOSS_RTOL = 1e-6
 LINEAR_DIGITS = 4.0
 FLOAT64_DIGITS = 15.0
 HISTORY_FIELDS = ("a", "loss", "w_norm", "eff_step", "e_norm_H")
@@ -115,6 +115,7 @@ class BatchResult:
     trusted: np.ndarray | None = None
     status_agree: np.ndarray | None = None
     min_digits: float | None = None
+    loss_floor: Any = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -173,6 +174,9 @@ def _state_scalars(
 # ----------------------------------------------------------------------------------------------
 
 _U64 = np.uint64
+#: fast-math for the shadows: reassociation (vectorised sums) but never 'nnan'/'ninf', which
+#: would fold away the divergence test
+_FAST = {"reassoc", "nsz", "arcp", "contract"}
 _XS_MUL = np.uint64(0x2545F4914F6CDD1D)
 
 
@@ -402,7 +406,7 @@ if HAVE_NUMBA:
         out = state * np.uint64(0x2545F4914F6CDD1D)
         return state, np.float64(out >> np.uint64(11)) * (2.0**-52) - 1.0
 
-    @numba.njit(fastmath=True, cache=True, nogil=True)
+    @numba.njit(fastmath=_FAST, cache=True, nogil=True)
     def _shadow_steps(method, h, g, a, w, wn, eps, epsa, k0, k1, rng, pat, inj):  # pragma: no cover
         """Steps ``k0 .. k1-1`` of one shadow copy of one configuration (``w`` updated in place).
         ``fastmath``: the shadow's own sums are reassociated (vectorised), one more independent
@@ -541,6 +545,7 @@ def run(
     trust: bool = False,
     min_digits: float = DEFAULT_MIN_DIGITS,
     trust_seed: int = 0,
+    loss_floor: float | None = None,
 ) -> BatchResult:
     """Run ``steps`` iterations of ``method`` for a batch of configurations.
 
@@ -554,7 +559,10 @@ def run(
     fills ``digits`` (estimated correct significant digits of the loss: the fewest at any of
     ``TRUST_CHECKPOINTS`` checkpoints and at the end), ``digits_a``, ``digits_eff`` (at the end)
     and ``trusted`` (all copies agree on the status -- and on the step, when diverged -- and the
-    loss keeps at least ``min_digits`` digits).  The main copy's results are bit-identical
+    loss keeps at least ``min_digits`` digits).  Digits of the loss are relative to
+    ``max(|loss|, loss_floor)``; the default floor ``0.5 (TRUST_LOSS_RTOL ||u||_H)^2`` is where
+    float64 stops resolving the loss relative to the problem's scale (the loss is quadratic in the
+    residual ``e~``, which float64 carries with absolute error ``~ u ||u||_H``).  The main copy's results are bit-identical
     to ``trust=False``.
 
     The loop runs in chunks of about ``CHUNK_WORK`` coordinate updates, so that Ctrl-C and SIGTERM
@@ -631,7 +639,7 @@ def run(
     EPS = np.broadcast_to(eps_arr, shape).reshape(B).astype(np.float64)
     EPSA = np.broadcast_to(epsa_arr, shape).reshape(B).astype(np.float64)
     A = np.broadcast_to(a0_arr, shape).reshape(B).astype(np.float64)
-    W0 = np.ascontiguousarray(to_eig(np.broadcast_to(w0_arr, shape + (d,)).reshape(B, d)))
+    W0 = np.array(to_eig(np.broadcast_to(w0_arr, shape + (d,)).reshape(B, d)), dtype=np.float64, order="C")
     if u is None:
         U = to_eig(problem.u)[None, :]
     else:
@@ -678,6 +686,8 @@ def run(
             )
 
     path_digits = np.full(B, FLOAT64_DIGITS)
+    u_norm0 = np.sqrt(np.sum((h * U) * U, axis=1))
+    lfloor = 0.5 * (TRUST_LOSS_RTOL * u_norm0) ** 2 if loss_floor is None else float(loss_floor)
     if use_numba:
         W = W0.copy()
         rec = (
@@ -694,17 +704,17 @@ def run(
                     sh["div"], sh["rng"], sh["pat"], sh["inj"],
                 )
             if shadows:
-                path_digits = _checkpoint(path_digits, mcode, h, U, A, W, EPS, noise, div_step, shadows, True)
+                path_digits = _checkpoint(path_digits, mcode, h, U, A, W, EPS, noise, div_step, shadows, True, lfloor)
         Wt = np.ascontiguousarray(W.T)
         rec = rec if stride else None
         backend_used = "numba"
     else:
         Ut0 = np.ascontiguousarray(np.broadcast_to(U, (B, d)).T)
         Gt0 = h[:, None] * Ut0
-        Wt = np.ascontiguousarray(W0.T)
+        Wt = np.array(W0.T, order="C")
         rec = _history_alloc(steps, stride, B)
         for sh in shadows:
-            sh["W"] = np.ascontiguousarray(sh["W"].T)
+            sh["W"] = np.array(sh["W"].T, order="C")
         for k0 in range(0, steps, chunk):
             k1 = min(steps, k0 + chunk)
             _run_numpy(mcode, h, Ut0, Gt0, A, Wt, EPS, EPSA, k0, k1, stride, noise, rec, div_step)
@@ -715,7 +725,7 @@ def run(
                     sh["div"], sh["rng"], sh["pat"], sh["inj"],
                 )
             if shadows:
-                path_digits = _checkpoint(path_digits, mcode, h, U, A, Wt, EPS, noise, div_step, shadows, False)
+                path_digits = _checkpoint(path_digits, mcode, h, U, A, Wt, EPS, noise, div_step, shadows, False, lfloor)
         for sh in shadows:
             sh["W"] = np.ascontiguousarray(sh["W"].T)
         backend_used = "numpy"
@@ -747,7 +757,7 @@ def run(
             copies.append((sc[0], sc[1], sc[3], _status(sc[5], un, sh["div"]), sh["div"], sh["ratio"]))
         ratios = [c[5] for c in copies]
         with np.errstate(all="ignore"):
-            dl = _digits(loss, [c[1] for c in copies], ratios, 0.5 * (CONVERGED_RTOL * u_norm_H) ** 2)
+            dl = _digits(loss, [c[1] for c in copies], ratios, lfloor)
             da = (
                 np.full(B, np.nan)
                 if method == "gd"
@@ -777,6 +787,10 @@ def run(
             "trusted": shaped(trusted),
             "status_agree": shaped(agree),
             "min_digits": float(min_digits),
+            "loss_floor": (
+                float(np.ravel(lfloor)[0]) if np.size(lfloor) == 1
+                else shaped(np.broadcast_to(lfloor, (B,)))
+            ),
         }
 
     history: dict[str, np.ndarray] = {}
@@ -805,14 +819,13 @@ def run(
     )
 
 
-def _checkpoint(path_digits, mcode, h, U, A, W, EPS, noise, div_step, shadows, rows):
+def _checkpoint(path_digits, mcode, h, U, A, W, EPS, noise, div_step, shadows, rows, lfloor):
     """Update the running minimum of the loss's estimated digits at a checkpoint: compares the
     main copy's loss with its shadows' (states are (B, d) when ``rows`` -- the numba path -- else
     (d, B))."""
     if rows:
         main = _losses_rows(mcode, h, U, A, W, noise)
         others = [_losses_rows(mcode, sh["h"], sh["U"], sh["A"], sh["W"], noise) for sh in shadows]
-        un = np.sqrt(np.sum((h * U) * U, axis=1))
     else:
         B, d = A.shape[0], h.shape[0]
         Ut = np.broadcast_to(U, (B, d)).T
@@ -825,9 +838,8 @@ def _checkpoint(path_digits, mcode, h, U, A, W, EPS, noise, div_step, shadows, r
                     _state_scalars(mcode, sh["h"], Us, sh["h"][:, None] * Us, sh["A"], sh["W"],
                                    EPS, noise)[1]
                 )
-        un = np.sqrt(np.sum((h * U) * U, axis=1))
     with np.errstate(all="ignore"):
-        dig = _digits(main, others, [sh["ratio"] for sh in shadows], 0.5 * (CONVERGED_RTOL * un) ** 2)
+        dig = _digits(main, others, [sh["ratio"] for sh in shadows], lfloor)
     live = div_step < 0
     for sh in shadows:
         live &= sh["div"] < 0
@@ -845,7 +857,7 @@ def _losses_rows(mcode, h, U, A, W, noise):
 
 if HAVE_NUMBA:
 
-    @numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+    @numba.njit(parallel=True, fastmath=_FAST, cache=True, nogil=True)
     def _kernel_losses(method, h, U, A, W, noise):  # pragma: no cover
         """Loss of each (B, d) state (checkpoints of the trust estimate; summation order free)."""
         B, d = W.shape

@@ -22,7 +22,7 @@ import mpmath
 import numpy as np
 
 from ..model import OLSProblem
-from .batched import CONVERGED_RTOL, FLOAT64_DIGITS, STATUS_NAMES, run
+from .batched import FLOAT64_DIGITS, STATUS_NAMES, run
 from .mp import run_mp
 
 
@@ -65,6 +65,14 @@ def _random_base(rng: np.random.Generator, steps: int, method: str):
     a0 = float(10 ** rng.uniform(-2, 1))
     eps_a = float(10 ** rng.uniform(-3, np.log10(1.5)))
     return Hl, not rotated, u, w0, a0, eps_a, float(lam.max())
+
+
+def from_config(cfg: dict[str, Any], kind: str = "given") -> CalibConfig:
+    """A calibration configuration from a run configuration (JSON-like dict)."""
+    diag = "H_diag" in cfg
+    return CalibConfig(cfg["H_diag"] if diag else cfg["H"], diag, cfg["u"], cfg["w0"],
+                       cfg["a0"], cfg["eps_a"], cfg["eps"], cfg.get("method", "bngd"),
+                       int(cfg.get("steps", 1000)), kind)
 
 
 def calibration_set(n: int, seed: int = 0, steps: int = 2000, edge_fraction: float = 0.6,
@@ -132,7 +140,7 @@ def calibrate(configs: list[CalibConfig], ref_dps: int = 300, trust_seed: int = 
             or abs(m.loss - m2.loss) <= mpmath.mpf(10) ** -30 * max(abs(m.loss), 1e-300)
         )
         st = STATUS_NAMES[int(r.status)]
-        floor = 0.5 * (CONVERGED_RTOL * p.u_norm_H) ** 2
+        floor = float(np.ravel(r.loss_floor)[0])  # the estimator's own scale for the loss
         act = actual_digits(float(r.loss), m.loss, floor) if st != "diverged" else float("nan")
         claimed = float(r.digits) if r.digits is not None and np.isfinite(r.digits) else float("nan")
         status_ok = st == m.status
