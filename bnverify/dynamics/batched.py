@@ -61,7 +61,7 @@ DIVERGENCE_CRITERION = (
     "a^2, w^T g or w^T H w reached the float64 overflow threshold 2^1024 (or became NaN)"
 )
 #: coordinate updates per kernel call: signals are seen between calls
-CHUNK_WORK = 1 << 22
+CHUNK_WORK = 1 << 23
 #: trust estimate: shadow copies, relative size of the per-step injected perturbation,
 #: safety factor on the observed spread, default digits required, float64's digits
 #: the first shadow's injection is float64's own rounding scale; the second's is 2^6 times
@@ -467,25 +467,28 @@ if HAVE_NUMBA:
         return a, rng, div
 
     @numba.njit(parallel=True, fastmath=False, cache=True, nogil=True)
-    def _kernel_shadow(
-        method, h, G, A, W, EPS, EPSA, k0, k1, div_step, rng, pat, inj
+    def _kernel_shadows(
+        method, HS, GS, AS, WS, EPS, EPSA, k0, k1, DIV, RNG, PAT, INJ
     ):  # pragma: no cover
-        """One shadow copy over all configurations, steps ``k0 .. k1-1``, in place."""
-        d = h.shape[0]
-        B = A.shape[0]
-        gstride = 0 if G.shape[0] == 1 else 1
+        """All shadow copies (``WS``: (S, B, d)) of every configuration, steps ``k0 .. k1-1``,
+        in place; one parallel pass (the copies of a configuration share its cache lines)."""
+        S = WS.shape[0]
+        B = WS.shape[1]
+        d = WS.shape[2]
+        gstride = 0 if GS.shape[1] == 1 else 1
         for b in numba.prange(B):
-            if div_step[b] >= 0:
-                continue
             wn = np.empty(d)
-            a, r, dv = _shadow_steps(
-                method, h, G[np.int64(b) * gstride], A[b], W[b], wn, EPS[b], EPSA[b],
-                k0, k1, rng[b], pat, inj,
-            )
-            A[b] = a
-            rng[b] = r
-            if dv >= 0:
-                div_step[b] = dv
+            for s in range(S):
+                if DIV[s, b] >= 0:
+                    continue
+                a, r, dv = _shadow_steps(
+                    method, HS[s], GS[s, np.int64(b) * gstride], AS[s, b], WS[s, b], wn,
+                    EPS[b], EPSA[b], k0, k1, RNG[s, b], PAT[s], INJ[s],
+                )
+                AS[s, b] = a
+                RNG[s, b] = r
+                if dv >= 0:
+                    DIV[s, b] = dv
 
     @numba.njit(fastmath=False, cache=True, nogil=True)
     def _kernel_record(method, h, u, g, a, w, eps, noise, rec, r, b):  # pragma: no cover
@@ -651,8 +654,12 @@ def run(
     noise = float(problem.noise)
     div_step = np.full(B, -1, dtype=np.int64)
     chunk = max(1, min(max(steps, 1), CHUNK_WORK // max(1, B * d)))
-    if trust:  # checkpoints along the trajectory (chunk ends), where the copies are compared
-        chunk = min(chunk, max(1, -(-steps // TRUST_CHECKPOINTS)))
+    every = max(1, -(-steps // TRUST_CHECKPOINTS))  # checkpoints: the copies are compared
+    if trust:
+        chunk = min(chunk, every)
+
+    def at_checkpoint(k0: int, k1: int) -> bool:
+        return k1 == steps or (k1 // every) > (k0 // every)
 
     # shadow copies (trust estimate): own data (perturbed by the rotation's rounding when H was
     # rotated), own state, own random stream
@@ -690,6 +697,13 @@ def run(
     lfloor = 0.5 * (TRUST_LOSS_RTOL * u_norm0) ** 2 if loss_floor is None else float(loss_floor)
     if use_numba:
         W = W0.copy()
+        if shadows:  # stacked arrays; each shadow's entries become views into them
+            stk = {k: np.ascontiguousarray(np.stack([sh[k] for sh in shadows]))
+                   for k in ("h", "G", "A", "W", "div", "rng", "pat")}
+            INJ = np.array([sh["inj"] for sh in shadows])
+            for i, sh in enumerate(shadows):
+                for k, v in stk.items():
+                    sh[k] = v[i]
         rec = (
             np.full((len(HISTORY_FIELDS), steps // stride + 1, B), np.nan)
             if stride
@@ -698,12 +712,12 @@ def run(
         for k0 in range(0, steps, chunk):
             k1 = min(steps, k0 + chunk)
             _kernel(mcode, h, U, G, A, W, EPS, EPSA, k0, k1, stride, noise, rec, div_step)
-            for sh in shadows:
-                _kernel_shadow(
-                    mcode, sh["h"], sh["G"], sh["A"], sh["W"], EPS, EPSA, k0, k1,
-                    sh["div"], sh["rng"], sh["pat"], sh["inj"],
-                )
             if shadows:
+                _kernel_shadows(
+                    mcode, stk["h"], stk["G"], stk["A"], stk["W"], EPS, EPSA, k0, k1,
+                    stk["div"], stk["rng"], stk["pat"], INJ,
+                )
+            if shadows and at_checkpoint(k0, k1):
                 path_digits = _checkpoint(path_digits, mcode, h, U, A, W, EPS, noise, div_step, shadows, True, lfloor)
         Wt = np.ascontiguousarray(W.T)
         rec = rec if stride else None
@@ -724,7 +738,7 @@ def run(
                     mcode, sh["h"], Gs, sh["A"], sh["W"], EPS, EPSA, k0, k1,
                     sh["div"], sh["rng"], sh["pat"], sh["inj"],
                 )
-            if shadows:
+            if shadows and at_checkpoint(k0, k1):
                 path_digits = _checkpoint(path_digits, mcode, h, U, A, Wt, EPS, noise, div_step, shadows, False, lfloor)
         for sh in shadows:
             sh["W"] = np.ascontiguousarray(sh["W"].T)
