@@ -36,7 +36,11 @@ rerun from its initial values) when it is undecided after ``max_steps`` and eith
 float64 rounding floor ``64 d 2^-52 sqrt(kappa)`` is within a factor 100 of ``tol`` (float64 cannot
 resolve the crossing), or (b) float64 stalled (``||e~||`` did not decrease over a chunk although it
 is above ``tol``: the update fell below rounding) while the rounding floor is above ``tol / 100``;
-and also when a float64 decision lies within the rounding floor of the threshold.
+and also when a float64 decision lies within the rounding floor of the threshold, or (c) the
+float64 engine's trust estimate (shadow copies, ``run(..., trust=True)``; docs/numerics.md) saw
+its copies end a chunk with different statuses: such a chunk decides nothing in float64
+(``Decisions.untrusted``; ``Decisions.digits`` holds the fewest estimated correct digits of the
+loss over the chunks).
 At most ``max_mp`` configurations go to mp (each costs about ``2e-6 d steps`` seconds).
 
 Example
@@ -88,6 +92,10 @@ class Decisions:
     rate: np.ndarray
     predicted_steps: np.ndarray
     settings: dict[str, Any] = field(default_factory=dict)
+    #: float64 trust: fewest estimated correct digits of the loss over the chunks (NaN: mp or
+    #: diverged), and whether the float64 shadow copies ever disagreed on the status
+    digits: np.ndarray | None = None
+    untrusted: np.ndarray | None = None
 
     def counts(self) -> dict[str, int]:
         return {lab: int(np.count_nonzero(self.label == lab)) for lab in LABELS}
@@ -105,7 +113,10 @@ class Decisions:
         parts = ", ".join(f"{c[k]} {k}" for k in LABELS if c[k])
         n_mp = int(np.count_nonzero(self.engine == "mp"))
         mp = f"; {n_mp} decided at {self.settings.get('mp_digits')} digits" if n_mp else ""
-        return f"{self.n} runs: {parts} (decided {self.n_decided}/{self.n}){mp}"
+        nu = 0 if self.untrusted is None else int(np.count_nonzero(
+            self.untrusted & (self.engine == "float64")))
+        ut = f"; {nu} left undecided because float64's copies disagreed" if nu else ""
+        return f"{self.n} runs: {parts} (decided {self.n_decided}/{self.n}){mp}{ut}"
 
     def to_json(self) -> dict[str, Any]:
         return {"counts": self.counts(), "n": self.n, "n_decided": self.n_decided,
@@ -200,6 +211,8 @@ def decide(
     rate = np.full(B, np.nan)
     best_erel = np.full(B, np.inf)
     stalled = np.zeros(B, dtype=bool)
+    untrusted = np.zeros(B, dtype=bool)
+    digits = np.full(B, np.nan)
     floor = rounding_floor(problem)
     stride = max(chunk // 10, 1)
 
@@ -217,7 +230,14 @@ def decide(
             break
         n = min(chunk, max_steps - total)
         r = run(problem, method, eps=EPS[act], w0=W[act], eps_a=EPSA[act], a0=A[act],
-                u=U[act] if u_arr is not None else None, steps=n, history_stride=stride)
+                u=U[act] if u_arr is not None else None, steps=n, history_stride=stride,
+                trust=True)
+        # float64 trust (shadow copies): a chunk whose copies end with different statuses
+        # decides nothing in float64; such runs are candidates for the high-precision engine
+        agree = np.asarray(r.status_agree).reshape(len(act))
+        untrusted[act[~agree]] = True
+        digits[act] = np.fmin(np.where(np.isnan(digits[act]), np.inf, digits[act]),
+                              np.asarray(r.digits).reshape(len(act)))
         total += n
         steps_done[act] = total
         div = r.status == DIVERGED
@@ -239,7 +259,7 @@ def decide(
             first, last = et_h[0], e1
             rate[act] = np.where((first > 0) & (last > 0), (last / first) ** (1.0 / n), np.nan)
         stalled[act] = (e1 >= e_prev * (1 - 1e-12)) & (e1 > tol)
-        ok = ~div
+        ok = ~div & agree
         is_min = ok & (e1 <= tol)
         is_sad = ok & ~is_min & (s1 <= tol) & ~(s1 > s_prev)
         label[act[is_min]] = MINIMISER
@@ -250,6 +270,7 @@ def decide(
     if mp_fallback:
         near = (label == UNDECIDED) & (
             ((best_erel <= 100 * tol) & (floor >= tol / 100)) | (stalled & (floor >= tol / 100))
+            | untrusted
         )
         edge = (label == MINIMISER) & (np.abs(erel - tol) <= floor) & (engine == "float64")
         for b in np.flatnonzero(near | edge):
@@ -278,6 +299,9 @@ def decide(
         saddle_rel=srel.reshape(shape), a=A.reshape(shape), w=W.reshape(shape + (d,)),
         cos_wg=cos.reshape(shape), rate=rate.reshape(shape),
         predicted_steps=pred.reshape(shape), settings=settings,
+        digits=np.where(engine == "float64", np.where(np.isinf(digits), np.nan, digits),
+                        np.nan).reshape(shape),
+        untrusted=untrusted.reshape(shape),
     )
 
 
