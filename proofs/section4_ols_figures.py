@@ -13,6 +13,12 @@ Thresholds (all stated in the predicates' docstrings):
 * "little effect of the condition number": all widths within a factor 1.25.
 
 The experiments are computed once per (profile, seed) and shared by the checks of one run.
+
+Float64 trust (issue 11): every Fig. 1 cell and every Fig. 5-8 run carries its measured correct
+digits; Fig. 1's untrusted cells are recomputed at high precision within the figure's time budget
+(in this process: the checks may themselves run in worker processes), and the cells still
+untrusted are excluded from every statistic -- each verdict's evidence says how many.  A band
+finding whose outcome depends on the excluded cells is inconclusive, not refuted.
 """
 
 from __future__ import annotations
@@ -35,12 +41,23 @@ from bnverify.experiments import mbngd as mb
 def fig1_panels(profile: str, seed: int) -> tuple[dict[str, Any], ...]:
     """Fig. 1 at kappa = 10, 100, 1000, 1e4: quick grid (11 x 22 x 5) or the paper's (41 x 43 x 5),
     u from ``draw_u(seed)``.  Returns per panel ``{"data", "analysis"}``."""
-    s = f1.Fig1Settings() if profile == "thorough" else f1.Fig1Settings.quick()
+    s = (
+        f1.Fig1Settings(seed=seed, jobs=1)
+        if profile == "thorough"
+        else f1.Fig1Settings.quick(seed=seed, jobs=1)
+    )
     u = f1.draw_u(seed, s.d)
     out = []
-    for kappa in s.kappas:
-        data = f1.compute_fig1(kappa, u, s)
-        out.append({"data": data, "analysis": f1.analyse_fig1(data)})
+    with f1.CellPool(1) as pool:
+        for kappa in s.kappas:
+            data = f1.compute_fig1(kappa, u, s, pool=pool)
+            out.append(
+                {
+                    "data": data,
+                    "analysis": f1.analyse_fig1(data),
+                    "trust": f1.trust_summary(data),
+                }
+            )
     return tuple(out)
 
 
@@ -87,12 +104,27 @@ def sweep78(fig: str, profile: str, seed: int) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------
 
 
+def _trust_text(panels: list[dict[str, Any]]) -> str:
+    """'N of M cells untrusted in float64, K recomputed at high precision, L excluded'."""
+    tr = [p.get("trust") for p in panels]
+    if not all(tr) or not all(t["measured"] for t in tr):
+        return ""
+    return (
+        f"; float64 trust: {sum(t['untrusted_float64'] for t in tr)} of "
+        f"{sum(t['cells'] for t in tr)} cells untrusted (< {tr[0]['min_digits']:g} digits), "
+        f"{sum(t['recomputed'] for t in tr)} recomputed at high precision, "
+        f"{sum(t['left_untrusted'] for t in tr)} excluded"
+    )
+
+
 def verdict_fig1(panels: list[dict[str, Any]], mp: dict[str, Any]) -> tuple[str, str, dict]:
     """F1 is reproduced when (a) GD at eps_opt contracts at the closed-form rate in every panel
-    and (b) all four colours of the legend appear in some panel: otherwise refuted.  (c) The
-    high-precision re-runs of sampled untrusted cells must give the same colours; if (a) and (b)
-    hold but some sampled cell differs, the float64 figure is not fully trustworthy there and the
-    verdict is inconclusive, naming the cell."""
+    and (b) all four colours of the legend appear among the trusted cells of some panel:
+    otherwise refuted.  (c) High-precision re-runs of sampled cells that float64 trusts must
+    give the same colours (the spot check of the trust estimate); if (a) and (b) hold but some
+    sampled cell differs, the float64 figure is not fully trustworthy there and the verdict is
+    inconclusive, naming the cell.  Untrusted cells take no part in (b): the evidence says how
+    many were excluded."""
     rates = [f1.finding_gd_rate(p["analysis"]) for p in panels]
     colours = {
         c: any(p["analysis"]["colours_present"][c] for p in panels)
@@ -105,12 +137,14 @@ def verdict_fig1(panels: list[dict[str, Any]], mp: dict[str, Any]) -> tuple[str,
     missing = [c for c, v in colours.items() if not v]
     bad = [s for s in mp["samples"] if s["agree"] is False]
     unresolved = sum(s["agree"] is None for s in mp["samples"])
+    excluded = sum(int(p["analysis"].get("untrusted_excluded", 0)) for p in panels)
     ev = (
         f"GD(opt) rate = (k-1)/(k+1) in {sum(r[0] for r in rates)}/{len(rates)} panels; "
         f"colours present: {sum(colours.values())}/4"
         + (f" (missing {', '.join(missing)})" if missing else "")
-        + f"; high-precision re-runs (50-400 digits) give the same colour in "
-        f"{mp['n'] - len(bad) - unresolved}/{mp['n']} sampled untrusted cells"
+        + (f" among trusted cells ({excluded} untrusted cells excluded)" if excluded else "")
+        + f"; high-precision re-runs give the same colour in "
+        f"{mp['n'] - len(bad) - unresolved}/{mp['n']} sampled trusted cells"
         + (f" ({unresolved} unresolved)" if unresolved else "")
         + (
             f" (differs at eps={bad[0]['eps']:.3g}, eps_a={bad[0]['eps_a']:.3g}, "
@@ -119,8 +153,17 @@ def verdict_fig1(panels: list[dict[str, Any]], mp: dict[str, Any]) -> tuple[str,
             if bad
             else ""
         )
+        + _trust_text(panels)
     )
-    return verdict, ev, {"gd_rate": [r[1] for r in rates], "colours": colours}
+    return (
+        verdict,
+        ev,
+        {
+            "gd_rate": [r[1] for r in rates],
+            "colours": colours,
+            "untrusted_excluded": excluded,
+        },
+    )
 
 
 @check(
@@ -152,6 +195,9 @@ def check_f1(ctx: CheckContext) -> MethodResult:
         details={
             "grid": _grid_text(ctx.profile, ctx.seed),
             "mp_confirmation": mp,
+            "trust": [
+                {k: v for k, v in p["trust"].items() if k != "recomputed_cells"} for p in panels
+            ],
             **det,
             "diverged_cells": {
                 p["analysis"]["kappa"]: p["analysis"]["diverged_cells"] for p in panels
@@ -182,28 +228,45 @@ def check_f1(ctx: CheckContext) -> MethodResult:
 
 
 def verdict_findings(
-    results: list[tuple[bool, str]],
+    results: list[tuple[bool | None, str]],
     kappas: list[float],
     existential: bool,
 ) -> tuple[str, str]:
     """Verdict over the panels: an existential finding ("can ... in some configurations") holds
-    when one panel shows it; a general one when every panel does.  A partial result says exactly
-    which panels hold."""
-    holds = [k for k, (ok, _) in zip(kappas, results, strict=False) if ok]
-    fails = [k for k, (ok, _) in zip(kappas, results, strict=False) if not ok]
-    ok = bool(holds) if existential else not fails
-    head = f"holds at kappa={', '.join(f'{k:g}' for k in holds) or 'none'}" + (
-        f"; fails at kappa={', '.join(f'{k:g}' for k in fails)}" if fails else ""
+    when one panel shows it; a general one when every panel does.  A panel whose result is None
+    (the outcome depends on untrusted cells, :func:`bnverify.experiments.fig1.band_finding`)
+    decides nothing: the verdict is inconclusive when the decided panels do not settle it.  A
+    partial result says exactly which panels hold."""
+    holds = [k for k, (ok, _) in zip(kappas, results, strict=False) if ok is True]
+    fails = [k for k, (ok, _) in zip(kappas, results, strict=False) if ok is False]
+    undecided = [k for k, (ok, _) in zip(kappas, results, strict=False) if ok is None]
+    if existential:
+        verdict = "verified" if holds else ("inconclusive" if undecided else "refuted")
+    else:
+        verdict = "refuted" if fails else ("inconclusive" if undecided else "verified")
+    head = (
+        f"holds at kappa={', '.join(f'{k:g}' for k in holds) or 'none'}"
+        + (f"; fails at kappa={', '.join(f'{k:g}' for k in fails)}" if fails else "")
+        + (
+            f"; undecided (depends on untrusted cells) at kappa="
+            f"{', '.join(f'{k:g}' for k in undecided)}"
+            if undecided
+            else ""
+        )
     )
-    worst = next((e for o, e in results if not o), results[-1][1])
-    best = next((e for o, e in results if o), results[-1][1])
-    return ("verified" if ok else "refuted"), f"{head}. e.g. {best if ok else worst}"
+    worst = next((e for o, e in results if o is False), None) or next(
+        (e for o, e in results if o is None), results[-1][1]
+    )
+    best = next((e for o, e in results if o is True), results[-1][1])
+    shown = best if verdict == "verified" else worst
+    return verdict, f"{head}. e.g. {shown}"
 
 
 def _findings_check(ctx: CheckContext, fn, existential: bool, method: str) -> MethodResult:
     panels = fig1_panels(ctx.profile, ctx.seed)
     ans = [p["analysis"] for p in panels]
-    res = [fn(a) for a in ans]
+    band = fn in (f1.finding_widens, f1.finding_band_vs_a0)
+    res = [f1.band_finding(fn, a) if band else fn(a) for a in ans]
     kappas = [a["kappa"] for a in ans]
     verdict, ev = verdict_findings(res, kappas, existential)
     return MethodResult(
@@ -217,6 +280,7 @@ def _findings_check(ctx: CheckContext, fn, existential: bool, method: str) -> Me
                 for k, (ok, e) in zip(kappas, res, strict=False)
             ],
             "existential": existential,
+            "untrusted_excluded": {a["kappa"]: a.get("untrusted_excluded", 0) for a in ans},
         },
     )
 
@@ -320,8 +384,9 @@ def _sweep_details(res: dict[str, Any], profile: str, seed: int) -> dict[str, An
     }
 
 
-def verdict_from(ok: bool) -> str:
-    return "verified" if ok else "refuted"
+def verdict_from(ok: bool | None) -> str:
+    """True -> verified, False -> refuted, None (decided by untrusted runs) -> inconclusive."""
+    return "inconclusive" if ok is None else ("verified" if ok else "refuted")
 
 
 @check(
@@ -400,13 +465,16 @@ def check_f6_figure(ctx: CheckContext) -> MethodResult:
 
 
 def _interval_details(res: dict[str, Any], profile: str, seed: int, fn) -> dict[str, Any]:
-    ok_late, ev_late = fn(res["x"], res["widths_late"])
+    ok_late, ev_late = mb.interval_finding(
+        fn, res["x"], res["widths_late"], res.get("widths_late_upper")
+    )
     return {
         "grid": f"{profile}: x={res['x'].tolist()}, {res['tests']} tests per point, eps "
         f"{len(res['eps'])} points in [{res['eps'][0]:.0e}, {res['eps'][-1]:.0e}], "
         f"steps {res['steps'].tolist()} (GD(opt) loss bound reduced 1e4x)",
         "seed": seed,
         "widths_decades": res["widths"],
+        "widths_decades_upper": res.get("widths_upper"),
         "fit": mb.fit_trend(res["x"], res["widths"]),
         "late_rate_reading": {
             "holds": ok_late,
@@ -415,7 +483,13 @@ def _interval_details(res: dict[str, Any], profile: str, seed: int, fn) -> dict[
         },
         "best_exponent_ratio": res["best_exponent_ratio"],
         "edges_log10_eps": [q["near_optimal_edges_log10_eps"] for q in res["per_point"]],
+        "untrusted_excluded_by_point": np.asarray(res["untrusted"]).sum(axis=1),
     }
+
+
+def _untrusted_text(res: dict[str, Any]) -> str:
+    n = int(np.sum(res.get("untrusted", 0)))
+    return f"; {n} untrusted float64 MBNGD runs excluded" if n else ""
 
 
 def _edges_text(res: dict[str, Any]) -> str:
@@ -436,12 +510,15 @@ def check_f7(ctx: CheckContext) -> MethodResult:
     """App. B.2, Fig. 7 (claim F7): width of the near-optimal eps interval versus d,
     H = diag(linspace(1, 2000, d))."""
     res = sweep78("7", ctx.profile, ctx.seed)
-    ok, ev = mb.finding_width_grows(res["x"], res["widths"])
+    ok, ev = mb.interval_finding(
+        mb.finding_width_grows, res["x"], res["widths"], res.get("widths_upper")
+    )
     keep = res["x"] > 2  # d = 2: H* has one nonzero eigenvalue (kappa* = 1), a degenerate case
     fit_wo = mb.fit_trend(res["x"][keep], res["widths"][keep])
     ev += (
         f"; without d=2: tau {fit_wo['kendall_tau']:+.2f}, slope {fit_wo['slope']:+.2f}"
         + _edges_text(res)
+        + _untrusted_text(res)
     )
     det = _interval_details(res, ctx.profile, ctx.seed, mb.finding_width_grows)
     det["fit_without_d2"] = fit_wo
@@ -458,10 +535,12 @@ def check_f8(ctx: CheckContext) -> MethodResult:
     """App. B.2, Fig. 8 (claim F8): width of the near-optimal eps interval versus the condition
     number, H = diag(linspace(1, cond, 100))."""
     res = sweep78("8", ctx.profile, ctx.seed)
-    ok, ev = mb.finding_cond_little_effect(res["x"], res["widths"])
+    ok, ev = mb.interval_finding(
+        mb.finding_cond_little_effect, res["x"], res["widths"], res.get("widths_upper")
+    )
     return MethodResult(
         verdict_from(ok),
         "experiment",
-        ev + _edges_text(res),
+        ev + _edges_text(res) + _untrusted_text(res),
         details=_interval_details(res, ctx.profile, ctx.seed, mb.finding_cond_little_effect),
     )

@@ -14,6 +14,15 @@ Data contract (users re-analyse these files; names are fixed): ``fig1_kappa<K>.n
 ``status`` (0 converged/running, 1 diverged).  Extra arrays (``gd_e_norm_H``, ``kappa_star``,
 the example curves) are documented in :func:`compute_fig1`.
 
+Measured trust (issue 11): every cell also carries ``trusted`` (bool) and ``digits`` (estimated
+correct significant digits of the loss, NaN where diverged), of the same shape, measured by the
+engine's shadow copies (``run(..., trust=True)``), not guessed from where the inputs lie.
+Untrusted cells are recomputed at high precision within a time budget
+(:func:`recompute_untrusted`); ``recomputed`` marks them, ``loss_bn``/``eff_step``/``status``
+then hold the high-precision values and ``loss_bn_float64``/``eff_step_float64``/
+``status_float64`` keep the float64 ones.  Cells still untrusted are hatched in the plot and
+left out of every statistic of :func:`analyse_fig1` (which says how many it left out).
+
 The findings of Sec. 4.1 (F1.claims) are quantified by :func:`analyse_fig1`; each has a predicate
 (``finding_*``) returning ``(holds, evidence)`` that the checks in
 ``proofs/section4_ols_figures.py`` turn into verdicts.
@@ -22,6 +31,8 @@ The findings of Sec. 4.1 (F1.claims) are quantified by :func:`analyse_fig1`; eac
 from __future__ import annotations
 
 import math
+import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +64,38 @@ WIDEN_FACTOR = 10.0
 #: rows with eps_a >= 0.0199 (a relaxes within 50 steps) are the reference
 SMALL_EPS_A_PRODUCT = 0.4
 LARGE_EPS_A = 0.0199
+#: correct digits a float64 cell needs to be drawn and counted (``min_digits`` of the engine's
+#: trust estimate).  A cell enters the figure only through comparisons: its loss against optimal
+#: GD's on a log scale, ``eps^`` against the band edges 0.8 and 1/0.8 of ``eps_opt``.  Three
+#: correct digits put the loss within 0.1% (0.0004 decades, far below any visible difference on a
+#: log axis spanning 10-30 decades) and decide every comparison whose two sides differ by more
+#: than 0.2%; the engine's 8-digit default is meant for printed numbers, not for colours.  Two
+#: digits would leave 1% (a loss ratio of 0.99 vs 1.01 decided by rounding), and the estimate
+#: claims no digit below ``LINEAR_DIGITS`` = 4 anyway unless it measured at least that many, so 3
+#: never admits a cell whose copies have visibly drifted apart.
+FIGURE_MIN_DIGITS = 3.0
+#: default wall-clock budget (seconds per panel) for recomputing untrusted cells at high
+#: precision: with 2 worker processes about 20-25 cells of the d = 100, 2000-step panel (one cell
+#: is two or more ``run_mp`` runs of 0.3-0.4 s).  The panel's target is at most twice its
+#: float64-only time plus 10 s on two cores: with the engine's trust overhead at its 2x target,
+#: the sweep takes twice as long, the spot check and the plot about as long as before, which
+#: leaves about 10 s + twice the old high-precision check (1-2 s) for the recomputation; 8 s keeps
+#: a margin for the last cells in flight.  benchmarks/bench_trust_fig1.py measures it.
+#: ``recompute_all`` lifts the budget.
+RECOMPUTE_BUDGET_S = 8.0
+RECOMPUTE_BUDGET_QUICK_S = 2.0
+#: high-precision ladder (decimal digits): a cell is settled when two successive precisions give
+#: the same status and agree to ``MP_STABLE_DIGITS`` digits in the loss and in eps^
+MP_LADDER = (40, 60, 120, 240, 480)
+#: two successive precisions must agree to this many significant digits in eps^ and the loss
+MP_STABLE_DIGITS = 8
+#: a float64 number holds no more than this many correct digits
+FLOAT64_DIGITS = 15.0
+
+
+def default_jobs() -> int:
+    """Worker processes for the high-precision recomputation: 2, or 1 on a single core."""
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 @dataclass
@@ -67,16 +110,23 @@ class Fig1Settings:
     d: int = PAPER_D
     seed: int = 0
     u: np.ndarray | None = None  # explicit u (--u FILE); otherwise drawn from the seed
-    mp_samples: int = 2  # cells per panel confirmed with the mpmath engine
-    mp_dps: tuple[int, ...] = (50, 100, 200, 400)  # escalating precisions (see mp_confirm)
+    mp_samples: int = 2  # trusted float64 cells per panel spot-checked at high precision
+    mp_dps: tuple[int, ...] = MP_LADDER  # escalating precisions (see mp_reference)
+    trust: bool = True  # measure each cell's correct digits (engine's shadow copies)
+    min_digits: float = FIGURE_MIN_DIGITS
+    recompute_budget_s: float = RECOMPUTE_BUDGET_S  # per panel; 0 recomputes nothing
+    recompute_all: bool = False  # recompute every untrusted cell, whatever the time
+    jobs: int = field(default_factory=default_jobs)  # worker processes for the recomputation
 
     @classmethod
     def quick(cls, **kw: Any) -> Fig1Settings:
         """Reduced grid: every 4th eps_a (11), every 2nd eps (22, one decade apart), all a0,
-        paper's d and steps (so that the GD contract and the rates are the paper's)."""
+        paper's d and steps (so that the GD contract and the rates are the paper's); a 2 s
+        recomputation budget per panel."""
         kw.setdefault("eps_a", PAPER_EPS_A[::4].copy())
         kw.setdefault("eps", PAPER_EPS[::2].copy())
         kw.setdefault("mp_samples", 1)
+        kw.setdefault("recompute_budget_s", RECOMPUTE_BUDGET_QUICK_S)
         return cls(**kw)
 
     def to_json(self) -> dict[str, Any]:
@@ -90,6 +140,7 @@ class Fig1Settings:
         out["eps"] = {"n": len(self.eps), "min": float(self.eps[0]), "max": float(self.eps[-1])}
         out["a0"] = [float(x) for x in self.a0]
         out["kappas"] = [float(k) for k in self.kappas]
+        out["mp_dps"] = [int(x) for x in self.mp_dps]
         return out
 
 
@@ -153,23 +204,47 @@ def compute_fig1(
     u: np.ndarray,
     settings: Fig1Settings,
     progress: ProgressBar | None = None,
+    pool: CellPool | None = None,
 ) -> dict[str, Any]:
     """One panel: the contract arrays plus ``gd_e_norm_H`` (``||u - w_k||_H`` of GD at
     ``eps_opt`` for k = 0..steps), ``kappa_star`` (Eq. 27), ``loss_floor``, ``diverged_step``,
     example BNGD loss curves ``curve_loss`` (3, steps/10 + 1) at ``a0 = 1, eps_a = 1`` and
     ``curve_eps`` (3,), ``curve_steps``, and ``gd_loss_history``.
 
+    With ``settings.trust`` (the default) every float64 run carries its measured trust
+    (``run(..., trust=True, min_digits=settings.min_digits, loss_floor=loss_floor(h, u))``; the
+    main results are bit-identical to a plain run): per cell ``digits`` (loss), ``digits_eff``
+    (eps^), ``status_agree`` and ``trusted``: the engine's verdict on the loss *and* at least
+    ``min_digits`` digits of eps^, since the colour is decided by both (diverged cells: all
+    copies diverge at the same step); ``gd_trusted``/``gd_digits`` for optimal GD and
+    ``curve_trusted``/``curve_digits`` (3,) for the curves.  Then the untrusted cells are
+    recomputed at high precision (:func:`recompute_untrusted`, in ``pool`` or a pool of
+    ``settings.jobs`` workers made here), which adds ``recomputed``, ``mp_dps``,
+    ``loss_bn_float64``, ``eff_step_float64``, ``status_float64`` and the scalars
+    ``untrusted_float64``, ``recompute_attempted``, ``recompute_unresolved``,
+    ``recompute_seconds``, ``recompute_budget_s``, ``recompute_all``, ``min_digits``.
+
     The sweep runs one ``a0`` at a time (the progress bar advances per ``a0``)."""
     problem = fig1_problem(kappa, u)
-    h = np.diag(problem.H).copy()
+    h = np.array(problem.diagonal, dtype=float)
     w0 = h * u / np.linalg.norm(h * u)
     s = settings
-    gd = run(problem, "gd", eps=problem.eps_opt, w0=w0, steps=s.steps, history_stride=1)
+    floor = loss_floor(h, u)
+    tkw: dict[str, Any] = (
+        dict(trust=True, min_digits=float(s.min_digits), loss_floor=floor, trust_seed=int(s.seed))
+        if s.trust
+        else {}
+    )
+    gd = run(problem, "gd", eps=problem.eps_opt, w0=w0, steps=s.steps, history_stride=1, **tkw)
     shape = (len(s.eps_a), len(s.eps), len(s.a0))
     loss = np.empty(shape)
     eff = np.empty(shape)
     status = np.zeros(shape, dtype=np.int8)
     div_step = np.empty(shape, dtype=np.int64)
+    trusted = np.ones(shape, dtype=bool)
+    digits = np.full(shape, np.nan)
+    digits_eff = np.full(shape, np.nan)
+    agree = np.ones(shape, dtype=bool)
     for j, a0 in enumerate(s.a0):
         r = run(
             problem,
@@ -179,12 +254,21 @@ def compute_fig1(
             a0=float(a0),
             w0=w0,
             steps=s.steps,
+            **tkw,
         )
         bad = r.status == DIVERGED
         loss[..., j] = np.where(bad, np.nan, r.loss)
         eff[..., j] = r.eff_step
         status[..., j] = bad.astype(np.int8)
         div_step[..., j] = r.diverged_step
+        if s.trust:
+            # the colour depends on eps^ as well as on the loss (the engine's ``trusted`` is
+            # about the loss): a cell is trusted when both keep min_digits (or all copies
+            # diverge at the same step)
+            trusted[..., j] = r.trusted & (bad | (r.digits_eff >= s.min_digits))
+            digits[..., j] = r.digits
+            digits_eff[..., j] = r.digits_eff
+            agree[..., j] = r.status_agree
         if progress is not None:
             progress.update()
     curve_eps = np.array([problem.eps_opt, 1.0, 1e8])
@@ -198,8 +282,9 @@ def compute_fig1(
         w0=w0,
         steps=s.steps,
         history_stride=stride,
+        **tkw,
     )
-    return {
+    data = {
         "h": h,
         "u": np.asarray(u, dtype=float),
         "w0": w0,
@@ -217,11 +302,32 @@ def compute_fig1(
         "gd_e_norm_H": gd.history["e_norm_H"].copy(),
         "gd_loss_history": gd.history["loss"].copy(),
         "kappa_star": problem.kappa_star,
-        "loss_floor": loss_floor(h, u),
+        "loss_floor": floor,
         "curve_eps": curve_eps,
         "curve_steps": cr.history_steps,
         "curve_loss": np.moveaxis(cr.history["loss"], 0, -1),
     }
+    if not s.trust:
+        return data
+    data.update(
+        trusted=trusted,
+        digits=digits,
+        digits_eff=digits_eff,
+        status_agree=agree,
+        min_digits=float(s.min_digits),
+        gd_trusted=bool(gd.trusted),
+        gd_digits=float(gd.digits),
+        curve_trusted=np.asarray(cr.trusted, dtype=bool),
+        curve_digits=np.asarray(cr.digits, dtype=float),
+    )
+    budget = float("inf") if s.recompute_all else float(s.recompute_budget_s)
+    if pool is None:
+        with CellPool(s.jobs) as own:
+            recompute_untrusted(data, own, budget, tuple(s.mp_dps))
+    else:
+        recompute_untrusted(data, pool, budget, tuple(s.mp_dps))
+    data["recompute_all"] = bool(s.recompute_all)
+    return data
 
 
 # ----------------------------------------------------------------------------------------------
@@ -229,11 +335,25 @@ def compute_fig1(
 # ----------------------------------------------------------------------------------------------
 
 
+def trusted_mask(data: dict[str, Any]) -> np.ndarray:
+    """The cells whose values may be drawn and counted: ``data["trusted"]`` (measured float64
+    trust, or settled at high precision); all cells for data without a trust estimate (files
+    written before issue 11, or ``trust=False``)."""
+    shape = np.asarray(data["eff_step"]).shape
+    if "trusted" not in data:
+        return np.ones(shape, dtype=bool)
+    return np.asarray(data["trusted"], dtype=bool).reshape(shape)
+
+
 def categories(data: dict[str, Any]) -> dict[str, np.ndarray]:
-    """The four colours of Fig. 1 plus 'diverged', as boolean arrays of shape (n_eps_a, n_eps, n_a0).
+    """The four colours of Fig. 1 plus 'diverged', as boolean arrays of shape (n_eps_a, n_eps, n_a0),
+    and ``trusted`` (:func:`trusted_mask`).
 
     ``near``: ``0.8 eps_opt < eps^_k < eps_opt / 0.8``; ``better``: BNGD loss < optimal-GD loss,
-    where a GD loss below :func:`loss_floor` makes the comparison a tie (not better)."""
+    where a GD loss below :func:`loss_floor` makes the comparison a tie (not better).  The colours
+    are those of the stored values (float64, or high precision where recomputed) in every cell;
+    the statistics of :func:`analyse_fig1` use only the ``trusted`` ones, the plot hatches the
+    others."""
     eps_opt = float(data["eps_opt"])
     diverged = np.asarray(data["status"]) == 1
     eff = np.asarray(data["eff_step"])
@@ -244,7 +364,13 @@ def categories(data: dict[str, Any]) -> dict[str, np.ndarray]:
         near = (eff > NEAR_FACTOR * eps_opt) & (eff < eps_opt / NEAR_FACTOR) & ~diverged
         better = (loss < gd) & (gd > floor) & ~diverged
         tie = (loss <= floor) & (gd <= floor) & ~diverged
-    return {"near": near, "better": better, "tie": tie, "diverged": diverged}
+    return {
+        "near": near,
+        "better": better,
+        "tie": tie,
+        "diverged": diverged,
+        "trusted": trusted_mask(data),
+    }
 
 
 def gd_rate(data: dict[str, Any]) -> dict[str, float]:
@@ -290,9 +416,18 @@ def analyse_fig1(data: dict[str, Any]) -> dict[str, Any]:
 
     Returns fractions of cells per colour, the near-optimal band width (decades of eps) for every
     (eps_a, a0) row, its mean per a0, the win fractions and loss levels for small and large eps_a,
-    and the GD rate check."""
+    and the GD rate check.
+
+    Untrusted cells (``trusted`` False: float64 lost its digits there and no high-precision value
+    settled them) are excluded from every statistic: fractions are over the trusted cells, a
+    row's band width counts only trusted near-optimal cells (a lower bound of the row's band;
+    ``band_width_decades_upper`` counts the untrusted cells of the row as near, the upper bound),
+    G-means, best losses and the colours present are over trusted cells.  ``untrusted_excluded``
+    says how many were left out."""
     cat = categories(data)
-    near, better, div = cat["near"], cat["better"], cat["diverged"]
+    T = cat["trusted"]
+    near, better, div = cat["near"] & T, cat["better"] & T, cat["diverged"] & T
+    n_out = int((~T).sum())
     eps = np.asarray(data["eps"])
     eps_a = np.asarray(data["eps_a"])
     a0 = np.asarray(data["a0"])
@@ -301,6 +436,12 @@ def analyse_fig1(data: dict[str, Any]) -> dict[str, Any]:
     n_ea, _, n_a0 = near.shape
     width = np.array(
         [[decades_where(log_eps, near[i, :, j]) for j in range(n_a0)] for i in range(n_ea)]
+    )
+    width_up = np.array(
+        [
+            [decades_where(log_eps, near[i, :, j] | ~T[i, :, j]) for j in range(n_a0)]
+            for i in range(n_ea)
+        ]
     )
     run_len = np.array([[longest_run(near[i, :, j]) for j in range(n_a0)] for i in range(n_ea)])
     spacing = float(log_eps[1] - log_eps[0]) if log_eps.size > 1 else float("nan")
@@ -311,12 +452,23 @@ def analyse_fig1(data: dict[str, Any]) -> dict[str, Any]:
     row_monotone = np.all(np.diff(w_sorted, axis=1) <= 0, axis=1)
     small = eps_a * steps <= SMALL_EPS_A_PRODUCT
     large = eps_a >= LARGE_EPS_A
-    loss = np.asarray(data["loss_bn"])
+    loss = np.where(T, np.asarray(data["loss_bn"], dtype=float), np.nan)
     floor = float(data.get("loss_floor", 0.0))
 
     def gm(x):
         x = x[np.isfinite(x)]
+        if x.size == 0:
+            return float("nan")
         return float(np.exp(np.mean(np.log(np.maximum(x, floor if floor > 0 else 1e-300)))))
+
+    def frac(mask, where):
+        n = int(where.sum())
+        return float((mask & where).sum() / n) if n else float("nan")
+
+    def rows(sel):
+        w = np.zeros(T.shape, dtype=bool)
+        w[sel] = True
+        return w & T
 
     gd_loss = float(data["loss_gd_opt"])
     gd_at_floor = gd_loss <= floor
@@ -330,6 +482,8 @@ def analyse_fig1(data: dict[str, Any]) -> dict[str, Any]:
         predicted = float(
             np.exp(2 * steps * (np.log((ks - 1) / (ks + 1)) - np.log((kap - 1) / (kap + 1))))
         )
+    by_a0 = [rows((slice(None), slice(None), j)) for j in range(n_a0)]
+    rs, rl = rows(small), rows(large)
     return {
         "kappa": kap,
         "kappa_star": ks,
@@ -345,45 +499,62 @@ def analyse_fig1(data: dict[str, Any]) -> dict[str, Any]:
         "loss_gd_opt": gd_loss,
         "loss_floor": floor,
         "gd_at_rounding_floor": bool(gd_at_floor),
+        "gd_trusted": bool(data.get("gd_trusted", True)),
         "gd_rate": gd_rate(data),
         "cells": int(near.size),
+        "trusted_cells": int(T.sum()),
+        "untrusted_excluded": n_out,
+        "recomputed_cells": int(np.asarray(data.get("recomputed", False)).sum()),
+        "min_digits": float(data.get("min_digits", float("nan"))),
         "diverged_cells": int(div.sum()),
-        "fraction_near": float(near.mean()),
-        "fraction_better": float(better.mean()),
-        "fraction_near_and_better": float((near & better).mean()),
-        "fraction_tie_at_floor": float(cat["tie"].mean()),
+        "fraction_near": frac(near, T),
+        "fraction_better": frac(better, T),
+        "fraction_near_and_better": frac(near & better, T),
+        "fraction_tie_at_floor": frac(cat["tie"], T),
         "colours_present": {
             "near&better": bool((near & better).any()),
-            "near&worse": bool((near & ~better & ~div).any()),
+            "near&worse": bool((near & ~better & ~div & T).any()),
             "far&better": bool((~near & better).any()),
-            "far&worse": bool((~near & ~better & ~div).any()),
+            "far&worse": bool((~near & ~better & ~div & T).any()),
         },
-        "fraction_near_by_a0": {float(a0[j]): float(near[..., j].mean()) for j in order},
-        "fraction_better_by_a0": {float(a0[j]): float(better[..., j].mean()) for j in order},
+        "fraction_near_by_a0": {float(a0[j]): frac(near, by_a0[j]) for j in order},
+        "fraction_better_by_a0": {float(a0[j]): frac(better, by_a0[j]) for j in order},
+        "untrusted_by_a0": {float(a0[j]): int((~T[..., j]).sum()) for j in order},
         "best_loss_bn": best,
         "best_loss_ratio_bn_over_gd": (best / gd_loss) if gd_loss > 0 else float("nan"),
         "gd_band_decades": GD_BAND_DECADES,
-        "band_width_decades": width,  # (n_eps_a, n_a0)
+        "band_width_decades": width,  # (n_eps_a, n_a0), trusted near cells only
+        "band_width_decades_upper": width_up,  # untrusted cells counted as near
         "band_longest_run_cells": run_len,
         "median_band_width_decades": float(np.median(width)),
+        "median_band_width_decades_upper": float(np.median(width_up)),
         "median_band_width_by_a0": {float(a0[j]): float(np.median(width[:, j])) for j in order},
         "mean_band_width_by_a0": mean_width_by_a0,
+        "mean_band_width_by_a0_upper": {float(a0[j]): float(width_up[:, j].mean()) for j in order},
         "fraction_rows_monotone_in_a0": float(row_monotone.mean()),
         "small_eps_a": {
             "rows": int(small.sum()),
             "threshold": SMALL_EPS_A_PRODUCT / steps,
             "gmean_loss": gm(loss[small]) if small.any() else float("nan"),
-            "fraction_better": float(better[small].mean()) if small.any() else float("nan"),
-            "fraction_near": float(near[small].mean()) if small.any() else float("nan"),
+            "fraction_better": frac(better, rs) if small.any() else float("nan"),
+            "fraction_near": frac(near, rs) if small.any() else float("nan"),
+            "untrusted_excluded": int((~T[small]).sum()),
         },
         "large_eps_a": {
             "rows": int(large.sum()),
             "threshold": LARGE_EPS_A,
             "gmean_loss": gm(loss[large]) if large.any() else float("nan"),
-            "fraction_better": float(better[large].mean()) if large.any() else float("nan"),
-            "fraction_near": float(near[large].mean()) if large.any() else float("nan"),
+            "fraction_better": frac(better, rl) if large.any() else float("nan"),
+            "fraction_near": frac(near, rl) if large.any() else float("nan"),
+            "untrusted_excluded": int((~T[large]).sum()),
         },
     }
+
+
+def _excluded(an: dict[str, Any]) -> str:
+    """The evidence's note on cells left out (empty when none were)."""
+    n = int(an.get("untrusted_excluded", 0))
+    return f"; {n} untrusted cells excluded" if n else ""
 
 
 # -- predicates: (holds, one-line evidence) ----------------------------------------------------
@@ -391,7 +562,8 @@ def analyse_fig1(data: dict[str, Any]) -> dict[str, Any]:
 
 def finding_beats_gd(an: dict[str, Any]) -> tuple[bool, str]:
     """ "The optimal convergence rate of BNGD can be better than GD in some configurations"
-    (Sec. 4.1): some non-diverged cell has BNGD loss below optimal GD's, GD not at rounding."""
+    (Sec. 4.1): some trusted non-diverged cell has BNGD loss below optimal GD's, GD not at
+    rounding."""
     k = an["kappa"]
     if an["gd_at_rounding_floor"]:
         return False, (
@@ -401,33 +573,58 @@ def finding_beats_gd(an: dict[str, Any]) -> tuple[bool, str]:
     f = an["fraction_better"]
     return f > 0, (
         f"kappa={k:g}: BNGD < GD(opt) in {100 * f:.1f}% of cells, best loss ratio "
-        f"{an['best_loss_ratio_bn_over_gd']:.2g} (kappa*={an['kappa_star']:.3g})"
+        f"{an['best_loss_ratio_bn_over_gd']:.2g} (kappa*={an['kappa_star']:.3g})" + _excluded(an)
     )
 
 
-def finding_widens(an: dict[str, Any]) -> tuple[bool, str]:
+def finding_widens(an: dict[str, Any], upper: bool = False) -> tuple[bool, str]:
     """ "BNGD significantly extends the range of 'optimal' step sizes" (Sec. 4.1): the median
-    over (eps_a, a0) rows of the near-optimal band is at least ``WIDEN_FACTOR`` times GD's own
-    band (``log10(1/0.64)`` = 0.19 decades)."""
-    med = an["median_band_width_decades"]
+    over (eps_a, a0) rows of the near-optimal band (trusted cells) is at least ``WIDEN_FACTOR``
+    times GD's own band (``log10(1/0.64)`` = 0.19 decades).  ``upper``: with the untrusted
+    cells counted as near (the band's upper bound; see :func:`band_finding`)."""
+    med = an["median_band_width_decades_upper" if upper else "median_band_width_decades"]
     ratio = med / an["gd_band_decades"]
     return ratio >= WIDEN_FACTOR, (
         f"kappa={an['kappa']:g}: median band {med:.2f} decades = {ratio:.1f}x GD's "
         f"{an['gd_band_decades']:.2f} (need >= {WIDEN_FACTOR:g}x)"
+        + ("" if upper else _excluded(an))
     )
 
 
-def finding_band_vs_a0(an: dict[str, Any]) -> tuple[bool, str]:
+def finding_band_vs_a0(an: dict[str, Any], upper: bool = False) -> tuple[bool, str]:
     """ "The size of this region is inversely dependent on the initial condition a0" (Sec. 4.1):
-    the mean band width over eps_a rows decreases strictly as a0 grows."""
-    m = an["mean_band_width_by_a0"]
+    the mean band width over eps_a rows (trusted cells) decreases strictly as a0 grows.
+    ``upper``: with the untrusted cells counted as near."""
+    m = an["mean_band_width_by_a0_upper" if upper else "mean_band_width_by_a0"]
     keys = sorted(m)
     vals = [m[k] for k in keys]
     ok = all(b < a for a, b in zip(vals, vals[1:], strict=False))
     txt = ", ".join(f"a0={k:g}:{v:.2f}" for k, v in zip(keys, vals, strict=False))
     return ok, (
-        f"kappa={an['kappa']:g}: mean band (decades) {txt}; rows monotone "
-        f"{100 * an['fraction_rows_monotone_in_a0']:.0f}%"
+        f"kappa={an['kappa']:g}: mean band (decades) {txt}"
+        + (
+            ""
+            if upper
+            else f"; rows monotone {100 * an['fraction_rows_monotone_in_a0']:.0f}%" + _excluded(an)
+        )
+    )
+
+
+def band_finding(fn, an: dict[str, Any]) -> tuple[bool | None, str]:
+    """A band finding (:func:`finding_widens`, :func:`finding_band_vs_a0`) decided on both
+    bounds of the band: untrusted cells left out (lower bound, the figure's statistic) and
+    counted as near (upper bound).  ``(holds, evidence)`` when both agree; ``(None, evidence)``
+    when the outcome depends on the untrusted cells (the check is then inconclusive, not
+    refuted: recomputing them -- ``recompute_all`` -- decides it)."""
+    ok, ev = fn(an)
+    if not an.get("untrusted_excluded", 0):
+        return ok, ev
+    ok_up, ev_up = fn(an, upper=True)
+    if ok == ok_up:
+        return ok, ev + f" (the same with them counted as near: {ev_up.split(': ', 1)[-1]})"
+    return None, (
+        ev + f"; undecided: with the untrusted cells counted as near it "
+        f"{'holds' if ok_up else 'fails'} ({ev_up.split(': ', 1)[-1]})"
     )
 
 
@@ -439,7 +636,7 @@ def finding_small_eps_a(an: dict[str, Any]) -> tuple[bool, str]:
     return ok, (
         f"kappa={an['kappa']:g}: G-mean loss small eps_a {s['gmean_loss']:.2g} vs large "
         f"{l_['gmean_loss']:.2g}; BN<GD cells {100 * s['fraction_better']:.0f}% vs "
-        f"{100 * l_['fraction_better']:.0f}%"
+        f"{100 * l_['fraction_better']:.0f}%" + _excluded(an)
     )
 
 
@@ -468,14 +665,15 @@ def finding_gd_rate(an: dict[str, Any], slack: float = 1e-3) -> tuple[bool, str]
 
 
 def untrusted_cells(data: dict[str, Any]) -> np.ndarray:
-    """Indices (i_eps_a, i_eps, i_a0) of cells where float64 deserves a second opinion:
-    ``a0 = 1e-8`` (or the smallest a0) or ``eps >= 1e12``."""
-    eps = np.asarray(data["eps"])
-    a0 = np.asarray(data["a0"])
-    mask = np.zeros(np.asarray(data["eff_step"]).shape, dtype=bool)
-    mask[:, eps >= 1e12, :] = True
-    mask[:, :, a0 <= min(1e-8, float(a0.min()))] = True
-    return np.argwhere(mask)
+    """Indices (i_eps_a, i_eps, i_a0) of the cells whose stored values are not trusted: the
+    measured set ``~data["trusted"]`` (the engine's shadow copies disagree on the status or the
+    loss keeps fewer than ``min_digits`` digits, and no high-precision value settled the cell).
+
+    Before issue 11 this was an input-region rule (``a0 <= 1e-8`` or ``eps >= 1e12``); it missed
+    every cell float64 actually gets wrong -- edge-of-stability cells in which the top eigenmode
+    grows from a rounding-sized seed (kappa = 1000, seed 3, cell (34, 7, 0): float64 1.80e-4,
+    40-120 digits 2.46e-6).  Data without a trust estimate have no untrusted cell."""
+    return np.argwhere(~trusted_mask(data))
 
 
 def _colour(data: dict[str, Any], diverged: bool, eff: float, loss: float) -> str:
@@ -488,55 +686,415 @@ def _colour(data: dict[str, Any], diverged: bool, eff: float, loss: float) -> st
     return f"{'near' if near else 'far'}&{'better' if better else 'worse'}"
 
 
-MP_LADDER = (50, 100, 200, 400)
-#: two successive precisions must agree to this many significant digits in eps^ and the loss
-MP_STABLE_DIGITS = 8
+def _agree_digits(x: float, y: float, floor: float = 0.0) -> float:
+    """Significant digits in which ``x`` and ``y`` agree, relative to ``max(|y|, floor)``
+    (``FLOAT64_DIGITS`` when equal; 0 when not finite)."""
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return FLOAT64_DIGITS if (x == y or (math.isnan(x) and math.isnan(y))) else 0.0
+    scale = max(abs(y), floor)
+    diff = abs(x - y)
+    if diff == 0 or scale == 0:
+        return FLOAT64_DIGITS if diff == 0 else 0.0
+    return float(min(FLOAT64_DIGITS, max(0.0, -math.log10(diff / scale))))
+
+
+def mp_ladder(
+    cfg: dict[str, Any], ladder: tuple[int, ...] = MP_LADDER, deadline: float = math.inf
+) -> dict[str, Any]:
+    """High-precision value of one BNGD configuration: ``run_mp`` at the precisions of
+    ``ladder`` until two successive ones give the same status (and divergence step) and agree to
+    ``MP_STABLE_DIGITS`` significant digits in eps^ and in the loss (relative to
+    ``max(|loss|, cfg["loss_floor"])``).
+
+    ``cfg``: ``h, u, w0`` (lists of floats), ``eps, eps_a, a0, steps, loss_floor``; floats are
+    taken as the exact doubles they denote, as the float64 engine reads them.  Returns the
+    higher precision's ``status, loss, eff_step, diverged_step, dps``, ``digits`` (digits of
+    the loss in which the last two precisions agree, at most 15), ``resolved`` and ``seconds``.
+    ``deadline`` (``time.time()``): past the first two precisions, the ladder climbs only while
+    the next run is expected to end before it (the cell is then left unresolved).  A top-level
+    function so that worker processes can run it."""
+    from ..dynamics.mp import run_mp
+
+    t0 = time.perf_counter()
+    floor = float(cfg.get("loss_floor", 0.0))
+    prev = None
+    last = 0.0
+    for n, dps in enumerate(ladder):
+        if n >= 2 and time.time() + 1.5 * last > deadline:
+            break
+        t1 = time.perf_counter()
+        r = run_mp(
+            H_diag=cfg["h"],
+            u=cfg["u"],
+            w0=cfg["w0"],
+            eps=float(cfg["eps"]),
+            eps_a=float(cfg["eps_a"]),
+            a0=float(cfg["a0"]),
+            method="bngd",
+            steps=int(cfg["steps"]),
+            precision=int(dps),
+        )
+        last = time.perf_counter() - t1
+        div = r.status == "diverged"
+        cur = {
+            "dps": int(dps),
+            "status": r.status,
+            "diverged_step": r.diverged_step,
+            "loss": float("nan") if div or r.loss is None else float(r.loss),
+            "eff_step": float(r.eff_step) if r.eff_step is not None else float("nan"),
+            "digits": float("nan"),
+        }
+        if prev is not None and prev["status"] == cur["status"]:
+            if div:
+                ok = prev["diverged_step"] == cur["diverged_step"]
+                dig = float("nan")
+            else:
+                dig = _agree_digits(prev["loss"], cur["loss"], floor)
+                ok = (
+                    dig >= MP_STABLE_DIGITS
+                    and _agree_digits(prev["eff_step"], cur["eff_step"]) >= MP_STABLE_DIGITS
+                )
+            if ok:
+                return {
+                    **cur,
+                    "digits": dig,
+                    "resolved": True,
+                    "seconds": time.perf_counter() - t0,
+                }
+        prev = cur
+    assert prev is not None
+    return {**prev, "resolved": False, "seconds": time.perf_counter() - t0}
+
+
+def _cell_config(data: dict[str, Any], i: int, j: int, k: int) -> dict[str, Any]:
+    return {
+        "h": [float(x) for x in data["h"]],
+        "u": [float(x) for x in data["u"]],
+        "w0": [float(x) for x in data["w0"]],
+        "eps": float(data["eps"][j]),
+        "eps_a": float(data["eps_a"][i]),
+        "a0": float(data["a0"][k]),
+        "steps": int(data["steps"]),
+        "loss_floor": float(data.get("loss_floor", 0.0)),
+    }
 
 
 def mp_reference(
     data: dict[str, Any], i: int, j: int, k: int, ladder: tuple[int, ...] = MP_LADDER
 ) -> dict[str, Any]:
-    """High-precision value of one cell: ``run_mp`` at 50, 100, 200, 400 digits until two
-    successive precisions agree to 8 significant digits in eps^ and in the loss.
+    """High-precision value of cell ``(i, j, k)`` (:func:`mp_ladder`: 40, 60, 120, 240, 480
+    digits until two successive precisions agree to 8 significant digits in eps^ and the loss).
 
-    Why a ladder and not a fixed 50 digits: in some cells (kappa = 10, eps = 3.2e12, a0 = 1e-8)
-    the orbit loses more than 50 digits -- 50 and 100 digits give eps^ = 0.213 and 0.187, while
-    200 and 400 digits agree with float64's 0.3406 to 15 digits.  A fixed precision could
-    therefore "refute" a correct float64 cell.  ``resolved`` is False when no two precisions
-    agreed (the cell is then reported, not judged)."""
-    from ..dynamics.mp import run_mp
+    Why a ladder and not a fixed precision: the digits an orbit loses vary by many orders from
+    cell to cell.  At kappa = 1000, seed 3, cell (34, 7, 0) 30 digits give a loss of 2.20e-6 and
+    40, 60, 120 digits agree on 2.4630967806e-6; in some cells (kappa = 10, eps = 3.2e12,
+    a0 = 1e-8) 50 and 100 digits give eps^ = 0.213 and 0.187 while 200 and 400 digits agree with
+    float64's 0.3406 to 15 digits.  ``resolved`` is False when no two precisions agreed (the cell
+    is then reported, not judged)."""
+    return mp_ladder(_cell_config(data, i, j, k), tuple(ladder))
 
-    prev = None
-    for dps in ladder:
-        r = run_mp(
-            H_diag=[float(x) for x in data["h"]],
-            u=[float(x) for x in data["u"]],
-            w0=[float(x) for x in data["w0"]],
-            eps=float(data["eps"][j]),
-            eps_a=float(data["eps_a"][i]),
-            a0=float(data["a0"][k]),
-            method="bngd",
-            steps=int(data["steps"]),
-            precision=dps,
+
+# -- worker processes ---------------------------------------------------------------------------
+
+
+def _worker_init() -> None:  # pragma: no cover - runs in the worker processes
+    from ..safeio import worker_ignore_sigint
+
+    worker_ignore_sigint()
+
+
+def _noop() -> int:  # pragma: no cover - runs in the worker processes
+    return os.getpid()
+
+
+class CellPool:
+    """Runs high-precision cells in ``jobs`` spawned worker processes (in this process when
+    ``jobs == 1``), with a wall-clock deadline.
+
+    A context manager; the pool is made on first use and kept for every panel of a figure.
+    Interrupts: the workers are started with SIGINT ignored; on any exception (Ctrl-C,
+    SIGTERM's ``Terminated``) the pending cells are cancelled and the workers terminated, joined
+    for a second and killed if still alive (the same discipline as ``check --jobs``)."""
+
+    def __init__(self, jobs: int = 1):
+        self.jobs = max(1, int(jobs))
+        self._pool = None
+
+    def __enter__(self) -> CellPool:
+        return self
+
+    def __exit__(self, et, ev, tb) -> None:
+        self.close(abort=et is not None)
+
+    def _executor(self):
+        if self._pool is None:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            from ..safeio import children_ignore_sigint
+
+            saved = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+            os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+            try:
+                with children_ignore_sigint():
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=self.jobs,
+                        initializer=_worker_init,
+                        mp_context=mp.get_context("spawn"),
+                    )
+                    # start every worker now (their imports overlap with what follows)
+                    for _ in range(self.jobs):
+                        self._pool.submit(_noop)
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+        return self._pool
+
+    def start(self) -> None:
+        """Start the workers ahead of use (no-op for ``jobs == 1``)."""
+        if self.jobs > 1:
+            self._executor()
+
+    def run(
+        self, cfgs: list[dict[str, Any]], ladder: tuple[int, ...], deadline: float = math.inf
+    ) -> list[dict[str, Any] | None]:
+        """:func:`mp_ladder` of each configuration, in order, as long as time allows: a cell is
+        started only while ``now + (mean seconds per cell so far) <= deadline`` (the first
+        ``jobs`` cells always start when the deadline is in the future); cells not started give
+        None.  Results keep the input order, so the recomputed cells are a prefix of ``cfgs``
+        up to the workers' completion order at the very end."""
+        out: list[dict[str, Any] | None] = [None] * len(cfgs)
+        if not cfgs:
+            return out
+        times: list[float] = []
+
+        def may_start(started: int) -> bool:
+            now = time.perf_counter()
+            if now >= deadline:
+                return False
+            if started < self.jobs or not times:
+                return True
+            # the in-flight cells occupy the workers: a new one ends after about one more mean
+            return now + float(np.mean(times)) <= deadline
+
+        def wall_deadline() -> float:  # the workers' clock: time.time()
+            return time.time() + (deadline - time.perf_counter())
+
+        if self.jobs == 1:
+            for n, cfg in enumerate(cfgs):
+                if not may_start(n):
+                    break
+                out[n] = mp_ladder(cfg, ladder, wall_deadline())
+                times.append(out[n]["seconds"])
+            return out
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        ex = self._executor()
+        pending: dict[Any, int] = {}
+        nxt = 0
+        while nxt < len(cfgs) and len(pending) < self.jobs and may_start(nxt):
+            pending[ex.submit(mp_ladder, cfgs[nxt], ladder, wall_deadline())] = nxt
+            nxt += 1
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for f in done:
+                n = pending.pop(f)
+                out[n] = f.result()
+                times.append(out[n]["seconds"])
+            while nxt < len(cfgs) and len(pending) < self.jobs and may_start(nxt):
+                pending[ex.submit(mp_ladder, cfgs[nxt], ladder, wall_deadline())] = nxt
+                nxt += 1
+        return out
+
+    def close(self, abort: bool = False) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if not abort:
+            pool.shutdown(wait=True)
+            return
+        from ..safeio import ignoring_signals, stop_processes
+
+        with ignoring_signals():
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_processes(procs, timeout=1.0)
+            pool.shutdown(wait=True)
+
+
+# -- recomputation of the untrusted cells --------------------------------------------------------
+
+
+def decision_margin(data: dict[str, Any], cells: np.ndarray) -> np.ndarray:
+    """Distance in decades of each cell's stored values from the figure's decision boundaries:
+    the smallest of ``|log10(loss / loss_GD)|`` (the 'better' colour; ``|log10(loss / floor)|``
+    when optimal GD is at the rounding floor), ``|log10(eps^ / (0.8 eps_opt))|`` and
+    ``|log10(eps^ / (eps_opt / 0.8))|`` (the 'near' colour).  Diverged or non-finite cells get 0
+    (their colour itself is in doubt)."""
+    if len(cells) == 0:
+        return np.zeros(0)
+    idx = tuple(np.asarray(cells).T)
+    eo = float(data["eps_opt"])
+    gd = float(data["loss_gd_opt"])
+    floor = float(data.get("loss_floor", 0.0))
+    loss = np.asarray(data["loss_bn"], dtype=float)[idx]
+    eff = np.asarray(data["eff_step"], dtype=float)[idx]
+    div = np.asarray(data["status"])[idx] == 1
+    ref = gd if gd > floor else max(floor, 1e-300)
+    with np.errstate(all="ignore"):
+        m = np.fmin(
+            np.abs(np.log10(np.maximum(loss, 1e-300) / ref)),
+            np.fmin(
+                np.abs(np.log10(eff / (NEAR_FACTOR * eo))),
+                np.abs(np.log10(eff / (eo / NEAR_FACTOR))),
+            ),
         )
-        cur = {
-            "dps": dps,
-            "status": r.status,
-            "loss": float(r.loss) if r.loss is not None else float("nan"),
-            "eff_step": float(r.eff_step) if r.eff_step is not None else float("nan"),
+    bad = div | ~np.isfinite(m)
+    return np.where(bad, 0.0, m)
+
+
+def recompute_order(data: dict[str, Any], cells: np.ndarray) -> np.ndarray:
+    """The untrusted cells in the order they are recomputed: nearest the figure's decision
+    boundaries first (:func:`decision_margin`: a cell whose float64 value sits 0.01 decades from
+    a band edge or from optimal GD's loss changes colour under the smallest error; one 5 decades
+    away needs a grossly wrong orbit), ties in index order.  The order depends only on the data,
+    so a larger budget recomputes a superset."""
+    cells = np.asarray(cells).reshape(-1, 3)
+    if len(cells) == 0:
+        return cells
+    m = decision_margin(data, cells)
+    return cells[np.lexsort((cells[:, 2], cells[:, 1], cells[:, 0], m))]
+
+
+def recompute_untrusted(
+    data: dict[str, Any],
+    pool: CellPool,
+    budget_s: float = RECOMPUTE_BUDGET_S,
+    ladder: tuple[int, ...] = MP_LADDER,
+) -> dict[str, Any]:
+    """Recompute the panel's untrusted cells at high precision (:func:`mp_ladder`), in the order
+    of :func:`recompute_order`, in ``pool``'s workers, for at most about ``budget_s`` seconds of
+    wall time (``math.inf``: all of them).
+
+    ``data`` is updated in place: ``loss_bn_float64``, ``eff_step_float64``, ``status_float64``
+    keep the float64 values; for every settled cell (two precisions agree)
+    ``loss_bn``/``eff_step``/``status`` take the high-precision values, ``trusted`` becomes True,
+    ``digits`` the digits in which the two precisions agree (at most 15, the float64 storage),
+    ``recomputed`` True and ``mp_dps`` the precision used (0 elsewhere).  Cells the ladder could
+    not settle stay untrusted (counted in ``recompute_unresolved``).  Returns the record of the
+    recomputation (also stored as scalars in ``data``)."""
+    t0 = time.perf_counter()
+    shape = np.asarray(data["eff_step"]).shape
+    data.setdefault("loss_bn_float64", np.array(data["loss_bn"], dtype=float, copy=True))
+    data.setdefault("eff_step_float64", np.array(data["eff_step"], dtype=float, copy=True))
+    data.setdefault("status_float64", np.array(data["status"], dtype=np.int8, copy=True))
+    data.setdefault("recomputed", np.zeros(shape, dtype=bool))
+    data.setdefault("mp_dps", np.zeros(shape, dtype=np.int16))
+    if "trusted" not in data:
+        data["trusted"] = np.ones(shape, dtype=bool)
+    if "digits" not in data:
+        data["digits"] = np.full(shape, np.nan)
+    cells = recompute_order(data, untrusted_cells(data))
+    n_untrusted = int(len(cells))
+    deadline = t0 + budget_s if math.isfinite(budget_s) else math.inf
+    results = (
+        pool.run([_cell_config(data, *map(int, c)) for c in cells], tuple(ladder), deadline)
+        if len(cells) and budget_s > 0
+        else []
+    )
+    records = []
+    n_att = n_unres = 0
+    for c, ref in zip(cells, results, strict=False):
+        if ref is None:
+            continue
+        n_att += 1
+        i, j, k = (int(x) for x in c)
+        rec = {
+            "cell": [i, j, k],
+            "eps_a": float(data["eps_a"][i]),
+            "eps": float(data["eps"][j]),
+            "a0": float(data["a0"][k]),
+            "float64_loss": float(data["loss_bn_float64"][i, j, k]),
+            "float64_eff_step": float(data["eff_step_float64"][i, j, k]),
+            "float64_digits": float(data["digits"][i, j, k]),
+            "mp_status": ref["status"],
+            "mp_loss": ref["loss"],
+            "mp_eff_step": ref["eff_step"],
+            "mp_dps": ref["dps"],
+            "mp_digits": ref["digits"],
+            "resolved": bool(ref["resolved"]),
         }
-        if (
-            prev is not None
-            and prev["status"] == cur["status"]
-            and all(
-                abs(prev[q] - cur[q]) <= 10.0**-MP_STABLE_DIGITS * max(abs(cur[q]), 1e-300)
-                or (q == "loss" and max(prev[q], cur[q]) <= float(data["loss_floor"]))
-                for q in ("loss", "eff_step")
-            )
-        ):
-            return {**cur, "resolved": True}
-        prev = cur
-    return {**prev, "resolved": False}
+        f_div = int(data["status_float64"][i, j, k]) == 1
+        rec["colour_float64"] = _colour(data, f_div, rec["float64_eff_step"], rec["float64_loss"])
+        if ref["resolved"]:
+            m_div = ref["status"] == "diverged"
+            data["loss_bn"][i, j, k] = np.nan if m_div else ref["loss"]
+            data["eff_step"][i, j, k] = ref["eff_step"]
+            data["status"][i, j, k] = 1 if m_div else 0
+            data["trusted"][i, j, k] = True
+            data["digits"][i, j, k] = ref["digits"]
+            data["recomputed"][i, j, k] = True
+            data["mp_dps"][i, j, k] = ref["dps"]
+            rec["colour_mp"] = _colour(data, m_div, ref["eff_step"], ref["loss"])
+        else:
+            n_unres += 1
+            rec["colour_mp"] = None
+        records.append(rec)
+    secs = time.perf_counter() - t0
+    info = {
+        "untrusted_float64": n_untrusted,
+        "recompute_attempted": n_att,
+        "recomputed": int(sum(r["resolved"] for r in records)),
+        "recompute_unresolved": n_unres,
+        "left_untrusted": int((~trusted_mask(data)).sum()),
+        "colour_changed": int(
+            sum(r["resolved"] and r["colour_mp"] != r["colour_float64"] for r in records)
+        ),
+        "recompute_seconds": round(secs, 3),
+        "recompute_budget_s": float(budget_s),
+        "jobs": pool.jobs,
+        "ladder": [int(x) for x in ladder],
+        "order": "nearest the decision boundaries first (decision_margin, decades)",
+        "cells": records,
+    }
+    data["untrusted_float64"] = n_untrusted
+    data["recompute_attempted"] = n_att
+    data["recompute_unresolved"] = n_unres
+    data["recompute_seconds"] = float(secs)
+    data["recompute_budget_s"] = float(budget_s)
+    data["_recompute"] = info
+    return info
+
+
+def trust_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """Counts of the panel's trust record for the figure summary (JSON): cells, float64-untrusted,
+    recomputed, unresolved, left untrusted (= hatched in the plot), times and settings."""
+    info = dict(data.get("_recompute") or {})
+    T = trusted_mask(data)
+    return {
+        "measured": "trusted" in data,
+        "min_digits": float(data.get("min_digits", float("nan"))),
+        "loss_floor": float(data.get("loss_floor", 0.0)),
+        "cells": int(T.size),
+        "untrusted_float64": int(info.get("untrusted_float64", (~T).sum())),
+        "recomputed": int(np.asarray(data.get("recomputed", False)).sum()),
+        "recompute_attempted": int(info.get("recompute_attempted", 0)),
+        "recompute_unresolved": int(info.get("recompute_unresolved", 0)),
+        "left_untrusted": int((~T).sum()),
+        "colour_changed_by_recompute": int(info.get("colour_changed", 0)),
+        "recompute_seconds": float(info.get("recompute_seconds", 0.0)),
+        "recompute_budget_s": float(info.get("recompute_budget_s", 0.0)),
+        "recompute_all": bool(data.get("recompute_all", False)),
+        "jobs": int(info.get("jobs", 1)),
+        "ladder": info.get("ladder", []),
+        "order": info.get("order", ""),
+        "gd_trusted": bool(data.get("gd_trusted", True)),
+        "curve_trusted": [bool(x) for x in np.atleast_1d(data.get("curve_trusted", []))],
+        "recomputed_cells": info.get("cells", []),
+    }
 
 
 def mp_confirm(
@@ -545,34 +1103,41 @@ def mp_confirm(
     rng: np.random.Generator,
     dps: tuple[int, ...] = MP_LADDER,
     cells: np.ndarray | None = None,
+    pool: CellPool | None = None,
 ) -> dict[str, Any]:
-    """Re-run ``n`` sampled untrusted cells with the mpmath engine (:func:`mp_reference`, inputs
-    taken exactly from the float64 ones) and compare.
+    """Spot check of the trust estimate: re-run ``n`` sampled cells that float64 claims to
+    hold (``trusted`` and not recomputed) with the high-precision engine
+    (:func:`mp_reference`, inputs taken exactly from the float64 ones) and compare.
 
-    A cell *agrees* when both engines give it the same Fig. 1 colour (diverged?, eps^ within
-    (0.8, 1/0.8) eps_opt?, loss below optimal GD's?) -- the figure's content; ``agree`` is None
-    when the high-precision value itself did not settle (``mp_resolved`` False).  The relative
-    differences of the loss and of eps^ are recorded too: at eps >= 1e12 float64 keeps the loss
-    to ~1e-15 but may lose several digits of eps^ when eps^ is tiny (1e-20..1e-30, formed from a
-    huge ``w``), far from the band edges.
-    """
+    The untrusted cells are not sampled here: they are recomputed
+    (:func:`recompute_untrusted`) or hatched and excluded.  What remains to confirm is that a
+    cell the shadow copies trust is right.  A cell *agrees* when both engines give it the same
+    Fig. 1 colour (diverged?, eps^ within (0.8, 1/0.8) eps_opt?, loss below optimal GD's?) --
+    the figure's content; ``agree`` is None when the high-precision value itself did not settle
+    (``mp_resolved`` False).  The relative differences of the loss and of eps^ are recorded too.
+    Half of the sample is drawn among cells at the rounding floor, half among the others.
+    ``cells`` gives the cells explicitly (any cells, trusted or not)."""
 
+    empty = {
+        "samples": [],
+        "n": 0,
+        "all_agree": True,
+        "dps_ladder": list(dps),
+        "disagree": 0,
+        "unresolved": 0,
+        "pool": "trusted float64 cells",
+    }
+    explicit = cells is not None
     if cells is None:
-        pool = untrusted_cells(data)
-        if n <= 0 or pool.size == 0:
-            return {
-                "samples": [],
-                "n": 0,
-                "all_agree": True,
-                "dps_ladder": list(dps),
-                "disagree": 0,
-                "unresolved": 0,
-            }
-        # stratified: half of the sample among cells that reached the rounding floor (where
-        # float64 keeps inflating ||w|| with rounding noise at huge eps), half among the others
-        loss = np.asarray(data["loss_bn"])[tuple(pool.T)]
+        T = trusted_mask(data) & ~np.asarray(
+            data.get("recomputed", np.zeros(np.shape(data["eff_step"]), dtype=bool)), dtype=bool
+        )
+        cand = np.argwhere(T)
+        if n <= 0 or cand.size == 0:
+            return empty
+        loss = np.asarray(data["loss_bn"])[tuple(cand.T)]
         at_floor = np.nan_to_num(loss, nan=np.inf) <= 1e3 * float(data["loss_floor"])
-        strata = [pool[at_floor], pool[~at_floor]]
+        strata = [cand[at_floor], cand[~at_floor]]
         if len(strata[0]) and len(strata[1]):
             sizes = ((n + 1) // 2, n // 2)
         else:
@@ -583,31 +1148,41 @@ def mp_confirm(
             if m > 0
         ]
         cells = np.concatenate(picks)
+    cells = np.asarray(cells).reshape(-1, 3)
+    cfgs = [_cell_config(data, *map(int, c)) for c in cells]
+    if pool is None:
+        refs = [mp_ladder(c, tuple(dps)) for c in cfgs]
+    else:
+        refs = pool.run(cfgs, tuple(dps))
     out = []
-    for i, j, k in cells:
+    for (i, j, k), ref in zip(cells, refs, strict=True):
+        assert ref is not None
         eps, eps_a, a0 = float(data["eps"][j]), float(data["eps_a"][i]), float(data["a0"][k])
-        ref = mp_reference(data, int(i), int(j), int(k), tuple(dps))
         mp_loss, mp_eff = ref["loss"], ref["eff_step"]
         m_div = ref["status"] == "diverged"
         f_loss = float(data["loss_bn"][i, j, k])
         f_eff = float(data["eff_step"][i, j, k])
         f_div = int(data["status"][i, j, k]) == 1
-        rel_eff = abs(f_eff - mp_eff) / max(abs(mp_eff), 1e-300)
-        rel_loss = abs(f_loss - mp_loss) / max(abs(mp_loss), 1e-300)
+        with np.errstate(all="ignore"):
+            rel_eff = abs(f_eff - mp_eff) / max(abs(mp_eff), 1e-300)
+            rel_loss = abs(f_loss - mp_loss) / max(abs(mp_loss), 1e-300)
         c_f = _colour(data, f_div, f_eff, f_loss)
         c_m = _colour(data, m_div, mp_eff, mp_loss)
+        tr = trusted_mask(data)[i, j, k]
         out.append(
             {
                 "cell": [int(i), int(j), int(k)],
                 "eps_a": eps_a,
                 "eps": eps,
                 "a0": a0,
+                "trusted": bool(tr),
+                "float64_digits": float(data["digits"][i, j, k]) if "digits" in data else math.nan,
                 "float64_loss": f_loss,
                 "mp_loss": mp_loss,
-                "rel_diff_loss": rel_loss,
+                "rel_diff_loss": float(rel_loss),
                 "float64_eff_step": f_eff,
                 "mp_eff_step": mp_eff,
-                "rel_diff_eff_step": rel_eff,
+                "rel_diff_eff_step": float(rel_eff),
                 "colour_float64": c_f,
                 "colour_mp": c_m,
                 "mp_digits": ref["dps"],
@@ -624,6 +1199,8 @@ def mp_confirm(
         "unresolved": sum(s["agree"] is None for s in out),
         "max_rel_diff_loss": max((s["rel_diff_loss"] for s in out), default=0.0),
         "max_rel_diff_eff_step": max((s["rel_diff_eff_step"] for s in out), default=0.0),
+        "pool": "given cells" if explicit else empty["pool"],
         "criterion": "same Fig. 1 colour (diverged / near band / below optimal GD) in float64 "
-        "and at high precision; relative differences recorded",
+        "and at high precision, for cells the float64 trust estimate trusts; relative "
+        "differences recorded",
     }

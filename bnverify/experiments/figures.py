@@ -83,8 +83,16 @@ def make_figure(
     prefix: str = "",
     mp_samples: int | None = None,
     command: str = "",
+    recompute_all: bool = False,
+    jobs: int | None = None,
+    trust: bool = True,
 ) -> dict[str, Any]:
-    """Make one figure (or ``"all"``); returns ``{figure id: summary}``."""
+    """Make one figure (or ``"all"``); returns ``{figure id: summary}``.
+
+    Fig. 1: ``trust`` measures every cell's correct digits (default); untrusted cells are
+    recomputed at high precision in ``jobs`` worker processes (default 2) within
+    ``fig1.RECOMPUTE_BUDGET_S`` seconds per panel, or all of them with ``recompute_all``
+    (``bnverify figure 1 --recompute-all``)."""
     ids = normalise_id(fig_id)
     if kappas is not None:
         for k in kappas:
@@ -96,6 +104,8 @@ def make_figure(
         raise BNVerifyError(f"seed: must be a non-negative integer, got {seed!r}")
     if mp_samples is not None and mp_samples < 0:
         raise BNVerifyError(f"mp-samples: must be >= 0, got {mp_samples}")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise BNVerifyError(f"jobs: must be a positive integer, got {jobs!r}")
     outdir = _out_dir(out)
     result = {}
     for i in ids:
@@ -108,7 +118,16 @@ def make_figure(
             command=command,
         )
         if i == "1":
-            result[i] = figure1(outdir, kappas=kappas, u_file=u_file, mp_samples=mp_samples, **opts)
+            result[i] = figure1(
+                outdir,
+                kappas=kappas,
+                u_file=u_file,
+                mp_samples=mp_samples,
+                recompute_all=recompute_all,
+                jobs=jobs,
+                trust=trust,
+                **opts,
+            )
         elif i in ("5", "6"):
             result[i] = figure56(i, outdir, **opts)
         else:
@@ -131,15 +150,25 @@ def figure1(
     prefix: str,
     command: str,
     mp_samples: int | None = None,
+    recompute_all: bool = False,
+    jobs: int | None = None,
+    trust: bool = True,
 ) -> dict[str, Any]:
-    """Fig. 1 at each condition number (F1, F1.claims)."""
+    """Fig. 1 at each condition number (F1, F1.claims).
+
+    Per panel: the float64 sweep with its measured trust, the recomputation of untrusted cells
+    at high precision (within the budget, or all with ``recompute_all``), a high-precision spot
+    check of ``mp_samples`` trusted cells, the analysis over trusted cells, the plot (untrusted
+    cells hatched), the data file and the summary's ``trust`` record."""
     from .plotting import plot_fig1
 
-    kw: dict[str, Any] = {"seed": seed}
+    kw: dict[str, Any] = {"seed": seed, "trust": bool(trust), "recompute_all": bool(recompute_all)}
     if kappas:
         kw["kappas"] = tuple(float(k) for k in kappas)
     if mp_samples is not None:
         kw["mp_samples"] = int(mp_samples)
+    if jobs is not None:
+        kw["jobs"] = int(jobs)
     s = f1.Fig1Settings.quick(**kw) if quick else f1.Fig1Settings(**kw)
     u = f1.load_u(u_file, s.d) if u_file else f1.draw_u(seed, s.d)
     s.u = u if u_file else None
@@ -147,28 +176,42 @@ def figure1(
     panels, files, timings = [], [], {}
     rng = np.random.default_rng([seed, 11])
     bar = ProgressBar(len(s.kappas) * len(s.a0), "fig1 sweep", enabled=progress)
-    with bar:
+    with bar, f1.CellPool(s.jobs) as pool:
+        if s.trust and (s.recompute_budget_s > 0 or s.recompute_all):
+            pool.start()  # the workers start while the first sweep runs
         for kappa in s.kappas:
             t0 = time.perf_counter()
-            data = f1.compute_fig1(kappa, u, s, bar)
-            t_sweep = time.perf_counter() - t0
+            data = f1.compute_fig1(kappa, u, s, bar, pool=pool)
+            t_sweep = time.perf_counter() - t0 - float(data.get("recompute_seconds", 0.0))
             an = f1.analyse_fig1(data)
             t1 = time.perf_counter()
-            mp = f1.mp_confirm(data, s.mp_samples, rng, dps=s.mp_dps)
+            mp = f1.mp_confirm(data, s.mp_samples, rng, dps=s.mp_dps, pool=pool)
             t_mp = time.perf_counter() - t1
             tag = kappa_tag(kappa)
-            png = plot_fig1(data, f1.categories(data), outdir / f"{prefix}fig1_kappa{tag}.png")
+            trust_rec = f1.trust_summary(data)
+            png, hatched = plot_fig1(
+                data, f1.categories(data), outdir / f"{prefix}fig1_kappa{tag}.png"
+            )
+            trust_rec["hatched"] = hatched
             files.append(png.name)
             if write_npz:
                 npz = outdir / f"{prefix}fig1_kappa{tag}.npz"
-                np.savez_compressed(npz, **{k: np.asarray(v) for k, v in data.items()})
+                np.savez_compressed(
+                    npz, **{k: np.asarray(v) for k, v in data.items() if not k.startswith("_")}
+                )
                 files.append(npz.name)
             findings = {
                 name: dict(zip(("holds", "evidence"), fn(an), strict=False))
                 for name, fn in (
                     ("bngd_beats_optimal_gd", f1.finding_beats_gd),
-                    ("bngd_widens_near_optimal_band", f1.finding_widens),
-                    ("band_shrinks_as_a0_grows", f1.finding_band_vs_a0),
+                    (
+                        "bngd_widens_near_optimal_band",
+                        lambda a: f1.band_finding(f1.finding_widens, a),
+                    ),
+                    (
+                        "band_shrinks_as_a0_grows",
+                        lambda a: f1.band_finding(f1.finding_band_vs_a0, a),
+                    ),
                     ("small_eps_a_weakens_bn", f1.finding_small_eps_a),
                     ("gd_rate_matches_closed_form", f1.finding_gd_rate),
                 )
@@ -178,8 +221,14 @@ def figure1(
                     "kappa": kappa,
                     "analysis": an,
                     "findings": findings,
+                    "trust": trust_rec,
                     "mp_confirmation": mp,
-                    "seconds": {"sweep": round(t_sweep, 2), "mp": round(t_mp, 2)},
+                    "seconds": {
+                        "sweep": round(t_sweep, 2),
+                        "recompute": round(trust_rec["recompute_seconds"], 2),
+                        "mp": round(t_mp, 2),
+                        "panel": round(time.perf_counter() - t0, 2),
+                    },
                 }
             )
             timings[tag] = round(t_sweep, 2)
@@ -189,6 +238,20 @@ def figure1(
         "provenance": provenance(seed, {**s.to_json(), "quick": quick}, command),
         "u_source": f"file {u_file}" if u_file else f"unit sphere, default_rng([{seed}, 1])",
         "mp_sample_rng": f"default_rng([{seed}, 11])",
+        "trust_note": (
+            "Each cell's correct digits are measured by the engine's shadow copies (trust=True, "
+            f"min_digits={s.min_digits:g} relative to the loss floor). Untrusted cells are "
+            "recomputed at high precision (digits ladder "
+            f"{list(s.mp_dps)}, two successive precisions must agree to "
+            f"{f1.MP_STABLE_DIGITS} digits) nearest the colour boundaries first, within "
+            + (
+                "no time limit (recompute_all)"
+                if s.recompute_all
+                else f"{s.recompute_budget_s:g} s per panel"
+            )
+            + f" on {s.jobs} worker process(es); cells left untrusted are hatched in the plot "
+            "and excluded from every statistic."
+        ),
         "panels": panels,
         "seconds_total": round(time.perf_counter() - t_all, 2),
         "seconds_sweep_by_kappa": timings,
@@ -314,13 +377,24 @@ def figure78(
             eps=res["eps"],
             widths=res["widths"],
             widths_late=res["widths_late"],
+            widths_upper=res["widths_upper"],
+            widths_late_upper=res["widths_late_upper"],
             exponent_ratio=res["exponent_ratio"],
             late_rate_ratio=res["late_rate_ratio"],
             steps=res["steps"],
+            trusted=res["trusted"],
+            digits=res["digits"],
+            untrusted=res["untrusted"],
         )
         files.append(npz.name)
-    holds, ev = finding(xs, res["widths"])
-    holds_late, ev_late = finding(xs, res["widths_late"])
+    holds, ev = mb.interval_finding(finding, xs, res["widths"], res["widths_upper"])
+    holds_late, ev_late = mb.interval_finding(
+        finding, xs, res["widths_late"], res["widths_late_upper"]
+    )
+    n_out = int(np.sum(res["untrusted"]))
+    if n_out:
+        note = f"; {n_out} untrusted float64 MBNGD runs excluded"
+        ev, ev_late = ev + note, ev_late + note
     summary = {
         "figure": fig,
         "claims": [claim],
@@ -354,12 +428,18 @@ def figure78(
             "late_rate_reading": {"holds": holds_late, "evidence": ev_late},
         },
         "per_point": res["per_point"],
+        "untrusted_excluded": n_out,
+        "untrusted_by_point": res["untrusted"].sum(axis=1),
         "seconds": round(secs, 2),
         "files": files,
     }
     write_json(outdir / f"{prefix}fig{fig}_summary.json", summary)
     files.append(f"{prefix}fig{fig}_summary.json")
     return summary
+
+
+def _word(holds: bool | None) -> str:
+    return "undecided" if holds is None else ("holds" if holds else "FAILS")
 
 
 def format_summary(result: dict[str, Any]) -> str:
@@ -372,16 +452,24 @@ def format_summary(result: dict[str, Any]) -> str:
                 mp = p["mp_confirmation"]
                 lines.append(
                     f"  kappa={p['kappa']:g}: sweep {p['seconds']['sweep']:.1f} s, "
-                    f"high-precision check of {mp['n']} cells: {mp['disagree']} differ, "
+                    f"high-precision check of {mp['n']} trusted cells: {mp['disagree']} differ, "
                     f"{mp['unresolved']} unresolved"
                 )
-                for name, f in p["findings"].items():
+                t = p.get("trust")
+                if t and t["measured"]:
                     lines.append(
-                        f"    [{'holds' if f['holds'] else 'FAILS'}] {name}: {f['evidence']}"
+                        f"    trust: {t['untrusted_float64']} of {t['cells']} cells untrusted in "
+                        f"float64 (< {t['min_digits']:g} digits), {t['recomputed']} recomputed "
+                        f"at high precision in {t['recompute_seconds']:.1f} s "
+                        f"({t['colour_changed_by_recompute']} changed colour), "
+                        f"{t['left_untrusted']} left untrusted (hatched, excluded from the "
+                        "statistics)"
                     )
+                for name, f in p["findings"].items():
+                    lines.append(f"    [{_word(f['holds'])}] {name}: {f['evidence']}")
         else:
             lines.append(f"Fig. {fig} ({s['seconds']:.1f} s)")
             for name, f in s["findings"].items():
-                lines.append(f"    [{'holds' if f['holds'] else 'FAILS'}] {name}: {f['evidence']}")
+                lines.append(f"    [{_word(f['holds'])}] {name}: {f['evidence']}")
         lines.append("  files: " + ", ".join(s["files"]))
     return "\n".join(lines)

@@ -20,6 +20,10 @@ FIG1_LABELS = (
     "close to optimal, loss_BN < loss_GD",
 )
 DIVERGED_COLOUR = "#d0d0d0"
+#: untrusted cells (float64 lost its digits, no high-precision value): hatched over their colour
+UNTRUSTED_HATCH = "xxxx"
+UNTRUSTED_EDGE = "#e8001c"
+UNTRUSTED_GID = "untrusted-cell"
 #: test-mean colours: MATLAB's default line order
 LINE_COLOURS = ("#0072bd", "#d95319", "#edb120", "#7e2f8e", "#77ac30", "#4dbeee", "#a2142f")
 
@@ -34,15 +38,25 @@ def _plt():
     return plt
 
 
-def plot_fig1(data: dict[str, Any], categories: dict[str, np.ndarray], path: Path) -> Path:
-    """One Fig. 1 image for one kappa: five panels (a0 = 10 ... 1e-8), x = log10 eps_a,
-    y = log10 eps, four colours (close to eps_opt?) x (loss_BN < loss_GD?), plus the loss curves
-    of GD(opt) and of BNGD at a0 = 1, eps_a = 1 for three eps."""
+def hatched_patches(fig) -> int:
+    """Number of hatched cell patches drawn on the axes of ``fig`` (the untrusted cells of Fig. 1;
+    the legend's sample patch is not on an axes)."""
+    return sum(
+        1 for ax in fig.axes for p in ax.patches if p.get_hatch() and p.get_gid() == UNTRUSTED_GID
+    )
+
+
+def draw_fig1(data: dict[str, Any], categories: dict[str, np.ndarray]):
+    """The Fig. 1 image for one kappa (see :func:`plot_fig1`); returns ``(figure, hatched)``,
+    ``hatched`` counted from the patches actually drawn."""
     plt = _plt()
     from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch, Rectangle
 
     near, better, div = categories["near"], categories["better"], categories["diverged"]
+    trusted = categories.get("trusted")
+    if trusted is None:
+        trusted = np.ones(near.shape, dtype=bool)
     code = 2 * near.astype(int) + better.astype(int)
     code = np.where(div, 4, code)
     cmap = ListedColormap(list(FIG1_COLOURS) + [DIVERGED_COLOUR])
@@ -67,6 +81,20 @@ def plot_fig1(data: dict[str, Any], categories: dict[str, np.ndarray], path: Pat
             vmax=4.5,
             interpolation="nearest",
         )
+        # untrusted cells: the stored (float64) colour under a hatch
+        for i, k in np.argwhere(~trusted[:, :, j]):
+            ax.add_patch(
+                Rectangle(
+                    (lea[i] - dx, le[k] - dy),
+                    2 * dx,
+                    2 * dy,
+                    fill=False,
+                    hatch=UNTRUSTED_HATCH,
+                    edgecolor=UNTRUSTED_EDGE,
+                    lw=0.0,
+                    gid=UNTRUSTED_GID,
+                )
+            )
         ax.axhline(np.log10(data["eps_opt"]), color="w", lw=0.6, ls=":")
         ax.set_title(f"a0 = {a0[j]:g}")
         ax.set_xlabel("log10 eps_a")
@@ -91,16 +119,45 @@ def plot_fig1(data: dict[str, Any], categories: dict[str, np.ndarray], path: Pat
     ax.legend(fontsize=6, loc="lower left")
     handles = [Patch(color=c, label=l) for c, l in zip(FIG1_COLOURS, FIG1_LABELS, strict=False)]
     handles.append(Patch(color=DIVERGED_COLOUR, label="diverged"))
-    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=6.5, frameon=False)
+    n_untrusted = int((~trusted).sum())
+    if n_untrusted:
+        handles.append(
+            Patch(
+                facecolor="none",
+                edgecolor=UNTRUSTED_EDGE,
+                hatch=UNTRUSTED_HATCH,
+                label=f"untrusted float64 ({n_untrusted} cells, excluded)",
+            )
+        )
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=6.5, frameon=False)
+    n_rec = int(np.asarray(data.get("recomputed", False)).sum())
     fig.suptitle(
         f"Fig. 1: BNGD vs GD(opt), H = diag(logspace(0, log10 {data['kappa']:g}, "
-        f"{len(data['h'])})), {int(data['steps'])} steps (dotted: eps_opt)",
+        f"{len(data['h'])})), {int(data['steps'])} steps (dotted: eps_opt)"
+        + (
+            f"; {n_rec} cells recomputed at high precision, {n_untrusted} hatched"
+            if "trusted" in data
+            else ""
+        ),
         fontsize=9,
     )
     fig.tight_layout(rect=(0, 0.08, 1, 0.95))
+    return fig, hatched_patches(fig)
+
+
+def plot_fig1(
+    data: dict[str, Any], categories: dict[str, np.ndarray], path: Path
+) -> tuple[Path, int]:
+    """One Fig. 1 image for one kappa: five panels (a0 = 10 ... 1e-8), x = log10 eps_a,
+    y = log10 eps, four colours (close to eps_opt?) x (loss_BN < loss_GD?), plus the loss curves
+    of GD(opt) and of BNGD at a0 = 1, eps_a = 1 for three eps.  Cells that are not trusted
+    (``categories["trusted"]`` False) are drawn hatched over their stored colour.  Returns the
+    path and the number of hatched cells."""
+    plt = _plt()
+    fig, hatched = draw_fig1(data, categories)
     fig.savefig(path)
     plt.close(fig)
-    return path
+    return path, hatched
 
 
 def plot_fig56(data: dict[str, Any], stats: dict[str, Any], path: Path, title: str) -> Path:

@@ -53,3 +53,27 @@ def test_verdict_findings_existential_vs_general():
     v, ev = s4.verdict_findings(res, [10.0, 1000.0], existential=False)
     assert v == "refuted" and "holds at kappa=1000" in ev and "fails at kappa=10" in ev
     assert s4.verdict_findings([(False, "a")], [10.0], existential=True)[0] == "refuted"
+
+
+def test_verdicts_with_untrusted_cells():
+    """A finding decided by untrusted cells (None) makes the verdict inconclusive unless the
+    decided panels settle it; F1's evidence says how many cells were excluded."""
+    assert s4.verdict_findings([(None, "u"), (True, "b")], [10.0, 1000.0], True)[0] == "verified"
+    v, ev = s4.verdict_findings([(None, "u"), (True, "b")], [10.0, 1000.0], existential=False)
+    assert v == "inconclusive" and "undecided (depends on untrusted cells) at kappa=10" in ev
+    assert s4.verdict_findings([(None, "u"), (False, "b")], [10.0, 1e3], False)[0] == "refuted"
+    assert s4.verdict_findings([(None, "u")], [10.0], existential=True)[0] == "inconclusive"
+    assert s4.verdict_from(None) == "inconclusive" and s4.verdict_from(True) == "verified"
+    p = _panel()
+    p["analysis"]["untrusted_excluded"] = 42
+    p["trust"] = {
+        "measured": True,
+        "untrusted_float64": 50,
+        "cells": 1210,
+        "min_digits": 3.0,
+        "recomputed": 8,
+        "left_untrusted": 42,
+    }
+    v, ev, det = s4.verdict_fig1([p], _mp())
+    assert v == "verified" and det["untrusted_excluded"] == 42
+    assert "42 untrusted cells excluded" in ev and "8 recomputed at high precision" in ev
