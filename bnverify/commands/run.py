@@ -4,7 +4,10 @@ Precision (``--precision``, see :mod:`bnverify.dynamics.solve`): ``auto`` (defau
 with its measured trust estimate and escalates by itself to high precision when fewer than
 ``--min-digits`` digits of the loss can be trusted, saying so in one line; ``float64`` forces
 float64 (an untrusted result is flagged ``untrusted: about N correct digits``); ``mp:DIGITS``
-forces the high-precision engine.
+forces the high-precision engine; ``certified`` runs the ball-arithmetic engine
+(:mod:`bnverify.dynamics.certified`: enclosures guaranteed to contain the exact result on the inputs
+as read, the working precision raised until the loss's ball certifies ``--min-digits``, default 15,
+significant digits) and ``ball:BITS`` that engine at a fixed working precision.
 
 JSON contract (``--json``): one object with ``status`` (``converged``, ``diverged`` or
 ``max-steps``), ``steps``, ``method``, ``a``, ``w``, ``loss``, ``w_norm``, ``eff_step``,
@@ -14,7 +17,11 @@ significant digits of the loss), ``digits_detail`` (loss, a, eff_step), ``truste
 ``min_digits``, ``escalated`` and ``escalation_note``, ``float64_digits`` (when escalated),
 ``input_reading``, ``input_sensitivity`` and its note, ``history`` (with ``--history``),
 ``bnverify`` (version) and ``config`` (the input echoed; a digest -- SHA-256 and shapes -- when
-it holds more than ``ECHO_LIMIT`` numbers).  High-precision numbers are decimal strings.
+it holds more than ``ECHO_LIMIT`` numbers).  High-precision numbers are decimal strings.  The
+certified engine adds ``a_rad``, ``loss_rad`` and ``radii`` (radii of the balls, decimal strings
+rounded up; the numbers above are the balls' midpoints, decimal strings), ``status_certified``,
+``status_note`` and ``bits_lost_per_step``; ``precision`` is then the working precision in bits,
+``digits`` the certified significant digits of the loss, and ``status`` may be ``undecided``.
 """
 
 from __future__ import annotations
@@ -44,7 +51,20 @@ def _precision(text: str):
         digits = int(text[3:]) if text[3:].isdigit() and len(text) < 12 else -1
         if 5 <= digits <= 100000:
             return digits
-    raise argparse.ArgumentTypeError(f"invalid precision {text[:40]!r} (auto, float64 or mp:DIGITS)")
+    if text == "certified":
+        return text
+    if text.startswith("ball:"):
+        from ..dynamics.certified import MAX_BITS, MIN_BITS
+
+        bits = int(text[5:]) if text[5:].isdigit() and len(text) < 12 else -1
+        if MIN_BITS <= bits <= MAX_BITS:
+            return f"ball:{bits}"
+        raise argparse.ArgumentTypeError(
+            f"invalid precision {text[:40]!r} (ball:BITS needs bits in [{MIN_BITS}, {MAX_BITS}])"
+        )
+    raise argparse.ArgumentTypeError(
+        f"invalid precision {text[:40]!r} (auto, float64, mp:DIGITS, certified or ball:BITS)"
+    )
 
 
 def _min_digits(text: str) -> float:
@@ -52,8 +72,8 @@ def _min_digits(text: str) -> float:
         v = float(text)
     except ValueError:
         v = float("nan")
-    if not 1 <= v <= 15:
-        raise argparse.ArgumentTypeError(f"expected a number of digits in [1, 15], got {text[:40]!r}")
+    if not 1 <= v <= 1000:  # above 15: only the certified engine (solve says so)
+        raise argparse.ArgumentTypeError(f"expected a number of digits in [1, 1000], got {text[:40]!r}")
     return v
 
 
@@ -72,14 +92,15 @@ def register(sub) -> None:
         "--precision",
         type=_precision,
         default="auto",
-        help="auto (default: float64, escalated when untrusted), float64, or mp:DIGITS",
+        help="auto (default: float64, escalated when untrusted), float64, mp:DIGITS, certified "
+        "(ball arithmetic, bits raised until --min-digits are certified) or ball:BITS",
     )
     p.add_argument(
         "--min-digits",
         type=_min_digits,
-        default=DEFAULT_MIN_DIGITS,
+        default=None,
         help=f"correct digits of the loss required before a result is trusted "
-        f"({DEFAULT_MIN_DIGITS:g})",
+        f"({DEFAULT_MIN_DIGITS:g}; certified: 15)",
     )
     p.add_argument(
         "--history",
@@ -141,6 +162,16 @@ def cmd_run(args) -> int:
 
         def s(x):
             return None if x is None else mpmath.nstr(x, sol.precision, strip_zeros=False)
+    elif sol.engine == "certified":
+        from ..dynamics.certified import ball_digits, mid_str, rad_str
+
+        dd = sol.digits_detail or {}
+
+        def s(x, key=None):
+            ball = sol.balls.get(key) if key else None
+            if ball is not None:
+                return mid_str(ball, dd.get(key, ball_digits(ball)))
+            return None if x is None else mpmath.nstr(x, 20, strip_zeros=False)
     else:
 
         def s(x):
@@ -153,12 +184,12 @@ def cmd_run(args) -> int:
         "status": sol.status,
         "diverged_step": sol.diverged_step,
         "divergence_criterion": sol.divergence_criterion,
-        "a": s(sol.a),
+        "a": s(sol.a, "a") if sol.engine == "certified" else s(sol.a),
         "w": [s(x) for x in sol.w],
-        "loss": s(sol.loss),
-        "w_norm": s(sol.w_norm),
-        "eff_step": s(sol.eff_step),
-        "e_norm_H": s(sol.e_norm_H),
+        "loss": s(sol.loss, "loss") if sol.engine == "certified" else s(sol.loss),
+        "w_norm": s(sol.w_norm, "w_norm") if sol.engine == "certified" else s(sol.w_norm),
+        "eff_step": s(sol.eff_step, "eff_step") if sol.engine == "certified" else s(sol.eff_step),
+        "e_norm_H": s(sol.e_norm_H, "e_norm_H") if sol.engine == "certified" else s(sol.e_norm_H),
         "precision": sol.precision,
         "engine": sol.engine,
         "backend": sol.backend,
@@ -176,6 +207,15 @@ def cmd_run(args) -> int:
         "seed": args.seed,
         "config": _echo(cfg),
     }
+    if sol.engine == "certified":
+        balls = sol.balls
+        out["w"] = [mid_str(x, ball_digits(x)) for x in balls["w"]]
+        out["a_rad"] = rad_str(balls["a"])
+        out["loss_rad"] = rad_str(balls["loss"])
+        out["radii"] = {k: rad_str(v) for k, v in balls.items() if k != "w"}
+        out["status_certified"] = sol.status_certified
+        out["status_note"] = sol.status_note
+        out["bits_lost_per_step"] = sol.bits_lost_per_step
     if args.history:
         hist = {k: [s(x) for x in v] for k, v in sol.history.items()}
         hist["step"] = list(sol.history_steps)
@@ -194,7 +234,8 @@ def _fmt(v) -> str:
 
 def _print_human(out: dict) -> None:
     prec = out["precision"]
-    prec_s = "float64" if prec == "float64" else f"{prec} digits"
+    prec_s = ("float64" if prec == "float64" else f"ball arithmetic, {prec} bits"
+              if out["engine"] == "certified" else f"{prec} digits")
     lines = [f"method     {out['method']}   ({out['steps']} steps, {prec_s})"]
     if out["escalated"]:
         lines.append(f"precision  {out['escalation_note']}")
@@ -204,21 +245,27 @@ def _print_human(out: dict) -> None:
     if st == "diverged":
         st += f" at step {out['diverged_step']} ({out['divergence_criterion']})"
     lines.append(f"status     {st}")
+    radii = out.get("radii") or {}
     for k in ("a", "loss", "w_norm", "eff_step", "e_norm_H"):
         v = out[k]
         if v is None:
             continue
-        lines.append(f"{k:<10} {_fmt(v)}")
+        lines.append(f"{k:<10} {_fmt(v)}" + (f"  +/- {radii[k]}" if radii.get(k) else ""))
+    if out.get("status_note"):
+        lines.append(f"status     not certified: {out['status_note']}")
     dig = out["digits"]
     floor = out.get("loss_floor")
     loss = out["loss"]
     below = (
         floor is not None and out["status"] != "diverged" and abs(float(loss)) < floor
     )
-    if out["status"] == "diverged" and out["trusted"]:
+    if out["status"] == "diverged" and out["trusted"] and out["engine"] == "certified":
+        lines.append("digits     the enclosure certifies divergence at this step")
+    elif out["status"] == "diverged" and out["trusted"]:
         lines.append("digits     every float64 copy diverges at this step")
     elif out["trusted"]:
-        how = "estimated" if out["engine"] == "float64" else "stable across precisions"
+        how = {"float64": "estimated", "certified": "certified by the enclosure"}.get(
+            out["engine"], "stable across precisions")
         if below and out["engine"] == "float64":
             lines.append(
                 f"digits     loss below float64's resolution {floor:.2g}: only its smallness is "

@@ -11,6 +11,12 @@ configuration.  Precision policy:
   (``trusted=False``, ``digits`` its estimate), never silently.
 * an integer: that many decimal digits in the high-precision engine; ``digits`` is the agreement
   with a run at 1.5x the digits.
+* ``"certified"``: the ball-arithmetic engine (:mod:`bnverify.dynamics.certified`), restarted with
+  more bits until the loss's enclosure gives ``min_digits`` (default 15) certified significant
+  digits and the status is decided; ``"ball:BITS"``: that engine at a fixed working precision.
+  ``digits`` is then a *guarantee* (the ball's relative radius), ``precision`` the bits used, and
+  ``a_rad`` / ``loss_rad`` / ``radii`` the radii; a status the balls cannot decide is
+  ``"undecided"`` (``status_certified`` False, ``status_note`` says why).
 
 Two different things are reported apart: the *arithmetic's* error (``digits``, ``trusted``: more
 precision fixes it) and the *problem's* sensitivity to its inputs (``input_sensitivity``: the
@@ -39,6 +45,9 @@ from .batched import (
     run,
 )
 from .mp import run_mp
+
+#: certified digits of the loss required by ``precision="certified"`` unless told otherwise
+CERTIFIED_MIN_DIGITS = 15
 
 #: escalation is refused beyond this many coordinate-steps (steps x d, x d for dense H): the
 #: high-precision engine would take minutes; the user can still force ``--precision mp:DIGITS``
@@ -87,6 +96,14 @@ class Solution:
     loss_floor: float | None = None
     history: dict[str, list] = field(default_factory=dict)
     history_steps: list[int] = field(default_factory=list)
+    # certified engine only: radii of the balls (mpmath numbers), whether the status is certain
+    a_rad: Any = None
+    loss_rad: Any = None
+    radii: dict[str, Any] = field(default_factory=dict)
+    status_certified: bool | None = None
+    status_note: str | None = None
+    bits_lost_per_step: float | None = None
+    balls: dict[str, Any] = field(default_factory=dict, repr=False)  # the flint.arb enclosures
 
 
 def _has_strings(cfg: dict[str, Any]) -> bool:
@@ -114,18 +131,25 @@ def solve(
     method: str | None = None,
     steps: int | None = None,
     precision: Any = "auto",
-    min_digits: float = DEFAULT_MIN_DIGITS,
+    min_digits: float | None = None,
     history_stride: int | None = None,
     sensitivity: bool = True,
     seed: int = 0,
 ) -> Solution:
-    """Run one configuration (a validated config dict, see :mod:`bnverify.config`)."""
+    """Run one configuration (a validated config dict, see :mod:`bnverify.config`).
+    ``min_digits`` defaults to ``DEFAULT_MIN_DIGITS`` (15 for the certified engine)."""
     from ..config import problem_from_config
 
     method = method or cfg.get("method", "bngd")
     steps = int(cfg.get("steps", 1000) if steps is None else steps)
-    if not (isinstance(min_digits, (int, float)) and 1 <= min_digits <= FLOAT64_DIGITS):
-        raise BNVerifyError(f"min-digits: must be in [1, {FLOAT64_DIGITS:g}], got {min_digits!r}")
+    certified_bits = _certified_precision(precision)
+    if min_digits is None:
+        min_digits = CERTIFIED_MIN_DIGITS if certified_bits is not None else DEFAULT_MIN_DIGITS
+    top = 1000 if certified_bits is not None else FLOAT64_DIGITS  # balls can certify more
+    if not (isinstance(min_digits, (int, float)) and 1 <= min_digits <= top):
+        raise BNVerifyError(f"min-digits: must be in [1, {top:g}], got {min_digits!r}")
+    if certified_bits is not None:
+        return _solve_certified(cfg, method, steps, certified_bits, min_digits, history_stride)
     if precision in ("auto", "float64"):
         problem, params = problem_from_config(cfg)
         r = run(problem, method, steps=steps, history_stride=history_stride, trust=True,
@@ -157,7 +181,78 @@ def solve(
     if isinstance(precision, (int, np.integer)) and not isinstance(precision, bool):
         return _solve_mp(cfg, method, steps, int(precision), min_digits, history_stride,
                          sensitivity, seed)
-    raise BNVerifyError(f"precision: expected 'auto', 'float64' or digits, got {precision!r}")
+    raise BNVerifyError(
+        f"precision: expected 'auto', 'float64', digits, 'certified' or 'ball:BITS', got {precision!r}"
+    )
+
+
+def _certified_precision(precision: Any) -> Any:
+    """``"auto"`` for ``"certified"``, the bits of ``"ball:BITS"``, None for other engines."""
+    if not isinstance(precision, str):
+        return None
+    if precision == "certified":
+        return "auto"
+    if precision.startswith("ball:"):
+        from .certified import MAX_BITS, MIN_BITS
+
+        text = precision[5:]
+        bits = int(text) if text.isdigit() and len(text) < 8 else -1
+        if not MIN_BITS <= bits <= MAX_BITS:
+            raise BNVerifyError(
+                f"precision: ball:BITS needs an integer number of bits in [{MIN_BITS}, {MAX_BITS}], "
+                f"got {precision[:40]!r}"
+            )
+        return bits
+    return None
+
+
+def _solve_certified(cfg, method, steps, bits, min_digits, history_stride) -> Solution:
+    """The certified engine (ball arithmetic): enclosures, not estimates."""
+    from .certified import run_certified, to_mpf
+
+    kw = {k: cfg[k] for k in ("H", "H_diag", "u", "w0", "a0", "eps_a", "eps", "noise") if k in cfg}
+    r = run_certified(method=method, steps=steps, precision=bits, min_digits=min_digits,
+                      history_stride=history_stride, **kw)
+    b = r.bits
+
+    def m(x):
+        return to_mpf(x, b)
+
+    def rad(x):
+        return None if x is None else to_mpf(x.rad(), 30) if x.is_finite() else mpmath.mpf("inf")
+
+    names = ("a", "loss", "w_norm", "eff_step", "e_norm_H")
+    balls = {k: getattr(r, k) for k in names}
+    balls["w"] = list(r.w)
+    diverged = r.status == "diverged"
+    trusted = r.status_certified and (diverged or (r.loss_digits or 0) >= min_digits)
+    sol = Solution(
+        method=method, steps=steps, status=r.status, diverged_step=r.diverged_step,
+        a=m(r.a), w=[m(x) for x in r.w], loss=m(r.loss), w_norm=m(r.w_norm),
+        eff_step=m(r.eff_step), e_norm_H=m(r.e_norm_H), engine="certified", precision=b,
+        backend="arb (python-flint)", digits=r.loss_digits, digits_detail=r.digits_detail,
+        trusted=bool(trusted), min_digits=float(min_digits), input_reading=r.input_reading,
+        divergence_criterion=DIVERGENCE_CRITERION if diverged else None,
+        history={k: [m(x) for x in v] for k, v in r.history.items() if k != "a" or method != "gd"},
+        history_steps=r.history_steps,
+        a_rad=rad(r.a), loss_rad=rad(r.loss), radii={k: rad(v) for k, v in balls.items() if k != "w"},
+        status_certified=r.status_certified, status_note=r.status_note,
+        bits_lost_per_step=r.bits_lost_per_step, balls=balls,
+    )
+    sol.loss_floor = 0.5 * (CONVERGED_RTOL * _u_norm(cfg)) ** 2
+    sol.input_sensitivity_note = (
+        "not measured by the certified engine (its balls enclose the run on the inputs as read)"
+    )
+    attempts = ", ".join(str(a["bits"]) for a in r.attempts)
+    if len(r.attempts) > 1:
+        sol.escalation_note = f"working precision raised adaptively: {attempts} bits"
+    if not trusted and not diverged and r.status_certified:
+        sol.escalation_note = (
+            (sol.escalation_note + "; " if sol.escalation_note else "")
+            + f"the loss's ball certifies {r.loss_digits or 0:g} digits at {b} bits, "
+            f"fewer than {min_digits:g}"
+        )
+    return sol
 
 
 def _num(x: Any) -> float | None:
