@@ -7,6 +7,12 @@ ratio to a reference measured in the same process: one bare Fig. 1 panel on the 
 the reference too.  The 1-minute load average is printed: on a shared machine wall times are
 inflated by the other processes, CPU seconds much less.
 
+Since issue 11 every figure measures the correct digits of its float64 results (the engine's
+shadow copies) and Fig. 1 recomputes untrusted cells at high precision within a budget of
+``fig1.RECOMPUTE_BUDGET_S`` per panel: expect the figures to take 2-4x their earlier times
+(measured under load: Fig. 5-8 together 96 s).  ``bench_trust_fig1.py`` isolates the cost on one
+Fig. 1 panel.
+
 Usage::
 
     python benchmarks/bench_figures.py            # default sizes (about 2-3 minutes)

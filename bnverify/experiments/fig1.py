@@ -859,13 +859,20 @@ class CellPool:
             self._executor()
 
     def run(
-        self, cfgs: list[dict[str, Any]], ladder: tuple[int, ...], deadline: float = math.inf
+        self,
+        cfgs: list[dict[str, Any]],
+        ladder: tuple[int, ...],
+        deadline: float = math.inf,
+        fn: Any = None,
     ) -> list[dict[str, Any] | None]:
-        """:func:`mp_ladder` of each configuration, in order, as long as time allows: a cell is
+        """``fn(cfg, ladder, wall_deadline)`` (default :func:`mp_ladder`; a top-level function
+        returning a dict with ``seconds``) of each configuration, in order, as long as time
+        allows: a cell is
         started only while ``now + (mean seconds per cell so far) <= deadline`` (the first
         ``jobs`` cells always start when the deadline is in the future); cells not started give
         None.  Results keep the input order, so the recomputed cells are a prefix of ``cfgs``
         up to the workers' completion order at the very end."""
+        fn = mp_ladder if fn is None else fn
         out: list[dict[str, Any] | None] = [None] * len(cfgs)
         if not cfgs:
             return out
@@ -887,7 +894,7 @@ class CellPool:
             for n, cfg in enumerate(cfgs):
                 if not may_start(n):
                     break
-                out[n] = mp_ladder(cfg, ladder, wall_deadline())
+                out[n] = fn(cfg, ladder, wall_deadline())
                 times.append(out[n]["seconds"])
             return out
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -896,7 +903,7 @@ class CellPool:
         pending: dict[Any, int] = {}
         nxt = 0
         while nxt < len(cfgs) and len(pending) < self.jobs and may_start(nxt):
-            pending[ex.submit(mp_ladder, cfgs[nxt], ladder, wall_deadline())] = nxt
+            pending[ex.submit(fn, cfgs[nxt], ladder, wall_deadline())] = nxt
             nxt += 1
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
@@ -905,7 +912,7 @@ class CellPool:
                 out[n] = f.result()
                 times.append(out[n]["seconds"])
             while nxt < len(cfgs) and len(pending) < self.jobs and may_start(nxt):
-                pending[ex.submit(mp_ladder, cfgs[nxt], ladder, wall_deadline())] = nxt
+                pending[ex.submit(fn, cfgs[nxt], ladder, wall_deadline())] = nxt
                 nxt += 1
         return out
 

@@ -129,9 +129,9 @@ def make_figure(
                 **opts,
             )
         elif i in ("5", "6"):
-            result[i] = figure56(i, outdir, **opts)
+            result[i] = figure56(i, outdir, recompute_all=recompute_all, jobs=jobs, **opts)
         else:
-            result[i] = figure78(i, outdir, **opts)
+            result[i] = figure78(i, outdir, recompute_all=recompute_all, jobs=jobs, **opts)
     return result
 
 
@@ -176,8 +176,11 @@ def figure1(
     panels, files, timings = [], [], {}
     rng = np.random.default_rng([seed, 11])
     bar = ProgressBar(len(s.kappas) * len(s.a0), "fig1 sweep", enabled=progress)
+    # the worker pool serves the recomputation (and then the spot check); without it the spot
+    # check runs here, as before issue 11
+    pooled = s.trust and (s.recompute_budget_s > 0 or s.recompute_all) and s.jobs > 1
     with bar, f1.CellPool(s.jobs) as pool:
-        if s.trust and (s.recompute_budget_s > 0 or s.recompute_all):
+        if pooled:
             pool.start()  # the workers start while the first sweep runs
         for kappa in s.kappas:
             t0 = time.perf_counter()
@@ -185,7 +188,7 @@ def figure1(
             t_sweep = time.perf_counter() - t0 - float(data.get("recompute_seconds", 0.0))
             an = f1.analyse_fig1(data)
             t1 = time.perf_counter()
-            mp = f1.mp_confirm(data, s.mp_samples, rng, dps=s.mp_dps, pool=pool)
+            mp = f1.mp_confirm(data, s.mp_samples, rng, dps=s.mp_dps, pool=pool if pooled else None)
             t_mp = time.perf_counter() - t1
             tag = kappa_tag(kappa)
             trust_rec = f1.trust_summary(data)
@@ -278,16 +281,28 @@ def figure56(
     write_npz: bool,
     prefix: str,
     command: str,
+    recompute_all: bool = False,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
-    """Fig. 5 (d = 5) or Fig. 6 (d = 100): MBNGD versus GD over eps (F5, F6, E81, T-B.1)."""
+    """Fig. 5 (d = 5) or Fig. 6 (d = 100): MBNGD versus GD over eps (F5, F6, E81, T-B.1).
+    Untrusted MBNGD runs are recomputed at high precision within ``mb.RECOMPUTE_BUDGET_S``
+    (all with ``recompute_all``) in ``jobs`` workers (default 2)."""
     from .plotting import plot_fig56
 
     s = mb.fig5_settings(quick, seed) if fig == "5" else mb.fig6_settings(quick, seed)
+    s.recompute_all = bool(recompute_all)
+    if quick:
+        s.recompute_budget_s = f1.RECOMPUTE_BUDGET_QUICK_S
     chunks = 10
     t0 = time.perf_counter()
-    with ProgressBar(chunks, f"fig{fig} sweep", enabled=progress) as bar:
-        data = mb.compute_sweep(s, bar, chunks=chunks)
+    with (
+        ProgressBar(chunks, f"fig{fig} sweep", enabled=progress) as bar,
+        f1.CellPool(jobs or f1.default_jobs()) as pool,
+    ):
+        pool.start()
+        data = mb.compute_sweep(s, bar, chunks=chunks, pool=pool)
     secs = time.perf_counter() - t0
+    rec = data.pop("_recompute", {})
     res = mb.analyse_sweep(data)
     summ = res["summary"]
     title = (
@@ -317,6 +332,12 @@ def figure56(
         "tests_rng": f"default_rng([{seed}, 5]): u then w0, unit sphere",
         "summary": summ,
         "findings": findings,
+        "trust": {
+            "min_digits": s.min_digits,
+            "runs": summ["untrusted_excluded"]["runs"],
+            **rec,
+            "excluded": summ["untrusted_excluded"],
+        },
         "seconds": round(secs, 2),
         "files": files,
     }
@@ -335,8 +356,12 @@ def figure78(
     write_npz: bool,
     prefix: str,
     command: str,
+    recompute_all: bool = False,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
-    """Fig. 7 (width of the near-optimal eps interval versus d) or Fig. 8 (versus cond)."""
+    """Fig. 7 (width of the near-optimal eps interval versus d) or Fig. 8 (versus cond).
+    Untrusted MBNGD runs are recomputed at high precision within ``mb.RECOMPUTE_BUDGET_S`` for
+    the figure (all with ``recompute_all``) in ``jobs`` workers (default 2)."""
     from .plotting import plot_interval
 
     if fig == "7":
@@ -354,8 +379,15 @@ def figure78(
         finding = mb.finding_cond_little_effect
         claim = "F8"
     t0 = time.perf_counter()
-    with ProgressBar(len(xs), f"fig{fig} sweep", enabled=progress) as bar:
-        res = mb.compute_interval_sweep(spectra, labels, quick, seed, bar)
+    budget = f1.RECOMPUTE_BUDGET_QUICK_S if quick else mb.RECOMPUTE_BUDGET_S
+    with (
+        ProgressBar(len(xs), f"fig{fig} sweep", enabled=progress) as bar,
+        f1.CellPool(jobs or f1.default_jobs()) as pool,
+    ):
+        pool.start()
+        res = mb.compute_interval_sweep(
+            spectra, labels, quick, seed, bar, pool, budget, bool(recompute_all)
+        )
     secs = time.perf_counter() - t0
     fit = mb.fit_trend(xs, res["widths"])
     fit_late = mb.fit_trend(xs, res["widths_late"])
@@ -385,6 +417,8 @@ def figure78(
             trusted=res["trusted"],
             digits=res["digits"],
             untrusted=res["untrusted"],
+            untrusted_float64=res["untrusted_float64"],
+            recomputed=res["recomputed"],
         )
         files.append(npz.name)
     holds, ev = mb.interval_finding(finding, xs, res["widths"], res["widths_upper"])
@@ -430,6 +464,8 @@ def figure78(
         "per_point": res["per_point"],
         "untrusted_excluded": n_out,
         "untrusted_by_point": res["untrusted"].sum(axis=1),
+        "untrusted_float64_by_point": res["untrusted_float64"],
+        "recomputed_by_point": res["recomputed"],
         "seconds": round(secs, 2),
         "files": files,
     }

@@ -23,10 +23,12 @@ are not printed in the paper; ours are stated in every summary.
 Float64 trust (issue 11): every MBNGD and GD run carries its measured correct digits (the
 engine's shadow copies, ``run(..., trust=True)``): ``trusted``/``digits`` for the MBNGD arrays
 (tests, n_eps), ``gd_trusted``/``gd_digits`` and ``gd_opt_trusted``/``gd_opt_digits`` for GD.
-Untrusted runs (float64 lost its digits: edge-of-stability MBNGD runs at d = 5 whose top mode
-grows from a rounding-sized seed) are excluded from every mean and statistic, and the summaries
-say how many.  They are not recomputed at high precision here (one d = 100, 5000-step MBNGD run
-costs seconds at 40 digits); Fig. 1 does that.
+Untrusted MBNGD runs (float64 lost its digits: edge-of-stability runs whose top mode grows
+from a rounding-sized seed, mostly at d = 2 and 5) are recomputed at high precision
+(:func:`mp_mbngd`, the 40/60/120/... digit ladder of Fig. 1) within a time budget per figure
+(:data:`RECOMPUTE_BUDGET_S`; ``recompute_all`` lifts it), cheapest-to-decide first: the eps
+columns with the most untrusted runs first, so that no eps value is left without a run.  Runs
+still untrusted are excluded from every mean and statistic, and the summaries say how many.
 """
 
 from __future__ import annotations
@@ -43,7 +45,14 @@ import numpy as np
 from ..dynamics.batched import DIVERGED, run
 from ..model import OLSProblem
 from .common import UNIT_ROUNDOFF, amean, gmean, unit_sphere
-from .fig1 import FIGURE_MIN_DIGITS
+from .fig1 import (
+    FIGURE_MIN_DIGITS,
+    MP_LADDER,
+    MP_STABLE_DIGITS,
+    RECOMPUTE_BUDGET_S,
+    CellPool,
+    _agree_digits,
+)
 from .progress import ProgressBar
 
 #: near-optimal: MBNGD exponent >= NEAR_RATIO x GD(opt)'s (Fig. 1's 0.8 tolerance)
@@ -80,6 +89,8 @@ class SweepSettings:
     kappa_star_tests: int = 20  # kappa* (Eq. 27) costs a dense eigen-solve per test
     trust: bool = True  # measure each run's correct digits (engine's shadow copies)
     min_digits: float = FIGURE_MIN_DIGITS
+    recompute_budget_s: float = RECOMPUTE_BUDGET_S  # high-precision recomputation (per sweep)
+    recompute_all: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -172,6 +183,7 @@ def compute_sweep(
     s: SweepSettings,
     progress: ProgressBar | None = None,
     chunks: int = 1,
+    pool: CellPool | None = None,
 ) -> dict[str, Any]:
     """Run MBNGD on ``tests x eps`` and GD on the same grid and at ``eps_opt``.
 
@@ -245,7 +257,7 @@ def compute_sweep(
             "gd_opt_digits": np.asarray(g0.digits, dtype=float),
             "min_digits": float(s.min_digits),
         }
-    return {
+    out = {
         "h": h,
         "u": U,
         "w0": W0,
@@ -272,6 +284,153 @@ def compute_sweep(
         "loss_floor": floor,
         **extra,
     }
+    if s.trust:
+        budget = math.inf if s.recompute_all else float(s.recompute_budget_s)
+        if pool is None:
+            with CellPool(1) as own:
+                recompute_untrusted_runs(out, own, budget)
+        else:
+            recompute_untrusted_runs(out, pool, budget)
+    return out
+
+
+def mp_mbngd(
+    cfg: dict[str, Any], ladder: tuple[int, ...] = MP_LADDER, deadline: float = math.inf
+) -> dict[str, Any]:
+    """High-precision value of one MBNGD run (``cfg``: ``h, u, w0`` lists, ``eps, steps,
+    loss_floor``): ``run_mp(method="mbngd")`` up the ``ladder`` until two successive precisions
+    give the same status and agree to ``MP_STABLE_DIGITS`` digits in the loss ``||e||_H^2``
+    (relative to ``max(loss, loss_floor)``), the loss at ``steps // 2`` and eps^.  Returns
+    ``loss, loss_half, eff_step, err`` (``||e||``, Eq. 13), ``status``, ``dps``, ``digits``,
+    ``resolved``, ``seconds``; ``deadline`` (``time.time()``) as in
+    :func:`bnverify.experiments.fig1.mp_ladder`.  Top-level, for worker processes."""
+    import time
+
+    import mpmath
+
+    from ..dynamics.mp import run_mp
+
+    t0 = time.perf_counter()
+    floor = float(cfg.get("loss_floor", 0.0))
+    steps = int(cfg["steps"])
+    half = max(steps // 2, 1)
+    prev = None
+    last = 0.0
+    for n, dps in enumerate(ladder):
+        if n >= 2 and time.time() + 1.5 * last > deadline:
+            break
+        t1 = time.perf_counter()
+        r = run_mp(
+            H_diag=cfg["h"],
+            u=cfg["u"],
+            w0=cfg["w0"],
+            eps=float(cfg["eps"]),
+            method="mbngd",
+            steps=steps,
+            precision=int(dps),
+            history_stride=half,
+        )
+        last = time.perf_counter() - t1
+        with mpmath.workdps(int(dps)):
+            h = [mpmath.mpf(x) for x in cfg["h"]]
+            u = [mpmath.mpf(x) for x in cfg["u"]]
+            w = list(r.w)
+            wg = mpmath.fsum(wi * hi * ui for wi, hi, ui in zip(w, h, u, strict=True))
+            s2 = mpmath.fsum(hi * wi * wi for wi, hi in zip(w, h, strict=True))
+            t = wg / s2
+            err = mpmath.sqrt(mpmath.fsum((ui - t * wi) ** 2 for ui, wi in zip(u, w, strict=True)))
+        hist = r.history.get("e_norm_H", [])
+        cur = {
+            "dps": int(dps),
+            "status": r.status,
+            "loss": float(r.e_norm_H) ** 2,
+            "loss_half": float(hist[1]) ** 2 if steps >= 2 and len(hist) > 1 else math.nan,
+            "eff_step": float(r.eff_step),
+            "err": float(err),
+            "digits": math.nan,
+        }
+        if prev is not None and prev["status"] == cur["status"]:
+            dig = _agree_digits(prev["loss"], cur["loss"], floor)
+            ok = (
+                dig >= MP_STABLE_DIGITS
+                and _agree_digits(prev["loss_half"], cur["loss_half"], floor) >= MP_STABLE_DIGITS
+                and _agree_digits(prev["eff_step"], cur["eff_step"]) >= MP_STABLE_DIGITS
+            )
+            if ok:
+                return {**cur, "digits": dig, "resolved": True, "seconds": time.perf_counter() - t0}
+        prev = cur
+    assert prev is not None
+    return {**prev, "resolved": False, "seconds": time.perf_counter() - t0}
+
+
+def recompute_untrusted_runs(
+    data: dict[str, Any],
+    pool: CellPool,
+    budget_s: float = RECOMPUTE_BUDGET_S,
+    ladder: tuple[int, ...] = MP_LADDER,
+) -> dict[str, Any]:
+    """Recompute the untrusted MBNGD runs of a sweep at high precision (:func:`mp_mbngd`) in
+    ``pool`` for at most about ``budget_s`` seconds (``math.inf``: all), the eps columns with
+    the most untrusted runs first (a column left without any trusted run has no mean), tests in
+    order within a column.
+
+    ``data`` is updated in place: ``mb_loss_float64``, ``mb_eff_step_float64`` keep the float64
+    values; a settled run's ``mb_loss``, ``mb_loss_half``, ``mb_eff_step``, ``mb_err`` take the
+    high-precision values, ``trusted`` becomes True, ``digits`` the precisions' agreement and
+    ``recomputed`` True.  Returns (and stores as ``_recompute``) the counts and seconds."""
+    import time
+
+    t0 = time.perf_counter()
+    tm = np.asarray(data["trusted"], dtype=bool)
+    data.setdefault("mb_loss_float64", np.array(data["mb_loss"], dtype=float, copy=True))
+    data.setdefault("mb_eff_step_float64", np.array(data["mb_eff_step"], dtype=float, copy=True))
+    data.setdefault("recomputed", np.zeros(tm.shape, dtype=bool))
+    cells = np.argwhere(~tm)
+    if len(cells):
+        col = (~tm).sum(axis=0)
+        cells = cells[np.lexsort((cells[:, 0], -col[cells[:, 1]]))]
+    h = [float(x) for x in data["h"]]
+    cfgs = [
+        {
+            "h": h,
+            "u": [float(x) for x in data["u"][t]],
+            "w0": [float(x) for x in data["w0"][t]],
+            "eps": float(data["eps"][j]),
+            "steps": int(data["steps"]),
+            "loss_floor": float(data["loss_floor"]),
+        }
+        for t, j in cells
+    ]
+    deadline = t0 + budget_s if math.isfinite(budget_s) else math.inf
+    res = pool.run(cfgs, tuple(ladder), deadline, fn=mp_mbngd) if cfgs and budget_s > 0 else []
+    n_att = n_ok = 0
+    for (t, j), ref in zip(cells, res, strict=False):
+        if ref is None:
+            continue
+        n_att += 1
+        if not ref["resolved"]:
+            continue
+        n_ok += 1
+        data["mb_loss"][t, j] = ref["loss"]
+        data["mb_loss_half"][t, j] = ref["loss_half"]
+        data["mb_eff_step"][t, j] = ref["eff_step"]
+        data["mb_err"][t, j] = ref["err"]
+        data["mb_status"][t, j] = {"diverged": DIVERGED, "converged": 1}.get(ref["status"], 0)
+        data["trusted"][t, j] = True
+        data["digits"][t, j] = ref["digits"]
+        data["recomputed"][t, j] = True
+    info = {
+        "untrusted_float64": int(len(cells)),
+        "recompute_attempted": n_att,
+        "recomputed": n_ok,
+        "recompute_unresolved": n_att - n_ok,
+        "left_untrusted": int((~np.asarray(data["trusted"], dtype=bool)).sum()),
+        "recompute_seconds": round(time.perf_counter() - t0, 3),
+        "recompute_budget_s": float(budget_s),
+        "jobs": pool.jobs,
+    }
+    data["_recompute"] = info
+    return info
 
 
 def trusted_masks(data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -479,6 +638,7 @@ def analyse_sweep(data: dict[str, Any]) -> dict[str, Any]:
             "runs": int(tm.size + tg.size + t0.size),
         },
         "untrusted_mbngd_by_eps": (~tm).sum(axis=0),
+        "recomputed_mbngd": int(np.asarray(data.get("recomputed", False)).sum()),
         "min_digits": float(data.get("min_digits", float("nan"))),
         "exponent_ratio": R,
         "late_rate_ratio": late,
@@ -633,18 +793,41 @@ def compute_interval_sweep(
     quick: bool,
     seed: int,
     progress: ProgressBar | None = None,
+    pool: CellPool | None = None,
+    recompute_budget_s: float = RECOMPUTE_BUDGET_S,
+    recompute_all: bool = False,
 ) -> dict[str, Any]:
     """Near-optimal interval width for each spectrum (Fig. 7: over d; Fig. 8: over cond), each run
     for :func:`horizon_steps` of its condition number, ``tests`` random (u, w0) per spectrum.
-    Untrusted MBNGD runs are excluded from each point's exponent ratios (``untrusted`` counts
-    them per point and eps)."""
+    Untrusted MBNGD runs are recomputed at high precision within ``recompute_budget_s`` for the
+    whole sweep (shared out evenly over the points still to come), the rest excluded from each
+    point's exponent ratios (``untrusted`` counts them per point and eps)."""
+    import time
+
+    t_end = time.perf_counter() + recompute_budget_s
     cfg = interval_settings(quick)
     widths, widths_late, ratios, lates, best, steps, summaries = [], [], [], [], [], [], []
     untrusted, digits, widths_up, widths_late_up = [], [], [], []
+    recomputed: list[int] = []
+    untrusted64: list[int] = []
     for i, h in enumerate(spectra):
         k = horizon_steps(float(np.max(h) / np.min(h)))
-        s = SweepSettings(h, cfg["tests"], k, cfg["eps"], seed + 1000 * i, labels[i], 0)
-        data = compute_sweep(s)
+        left = max(0.0, t_end - time.perf_counter()) / (len(spectra) - i)
+        s = SweepSettings(
+            h,
+            cfg["tests"],
+            k,
+            cfg["eps"],
+            seed + 1000 * i,
+            labels[i],
+            0,
+            recompute_budget_s=left,
+            recompute_all=recompute_all,
+        )
+        data = compute_sweep(s, pool=pool)
+        rec = data.get("_recompute", {})
+        recomputed.append(int(rec.get("recomputed", 0)))
+        untrusted64.append(int(rec.get("untrusted_float64", 0)))
         an = analyse_sweep(data)["summary"]
         tm = trusted_masks(data)[0]
         untrusted.append((~tm).sum(axis=0))
@@ -687,6 +870,9 @@ def compute_interval_sweep(
         "untrusted": np.array(untrusted),
         "trusted": np.array(untrusted) == 0,
         "digits": np.array(digits),
+        # per point: MBNGD runs untrusted in float64, and how many were recomputed
+        "untrusted_float64": np.array(untrusted64),
+        "recomputed": np.array(recomputed),
     }
 
 

@@ -219,3 +219,35 @@ def test_fig78_trust_arrays(fig78_quick):
         assert d["digits"].shape == d["exponent_ratio"].shape
         np.testing.assert_array_equal(d["trusted"], d["untrusted"] == 0)
         assert res[fig]["untrusted_excluded"] == int(d["untrusted"].sum())
+
+
+def test_mbngd_untrusted_runs_recomputed():
+    """Fig. 7's d = 2 point (quick grid, seed 0): MBNGD runs at eps = 10^-2 ... 10^-1 are untrusted
+    in float64 (edge of stability); recomputed, they match an independent high-precision run,
+    and a zero budget leaves them untrusted and excluded."""
+    h = np.linspace(1, 2000, 2)
+    k = mb.horizon_steps(2000.0)
+    eps = mb.INTERVAL_EPS_QUICK[5:7]
+    left = mb.compute_sweep(mb.SweepSettings(h, 12, k, eps, 0, "d2", 0, recompute_budget_s=0.0))
+    assert (~left["trusted"]).sum() >= 12 and not left["recomputed"].any()
+    assert left["_recompute"]["left_untrusted"] == int((~left["trusted"]).sum())
+    s = mb.SweepSettings(h, 12, k, eps, 0, "d2", 0, recompute_all=True)
+    data = mb.compute_sweep(s)
+    assert data["trusted"].all() and data["recomputed"].sum() == (~left["trusted"]).sum()
+    np.testing.assert_array_equal(data["mb_loss_float64"], left["mb_loss"])
+    t, j = np.argwhere(data["recomputed"])[0]
+    r = run_mp(
+        H_diag=h.tolist(),
+        u=data["u"][t].tolist(),
+        w0=data["w0"][t].tolist(),
+        eps=float(eps[j]),
+        method="mbngd",
+        steps=k,
+        precision=200,
+    )
+    assert float(r.e_norm_H) ** 2 == pytest.approx(data["mb_loss"][t, j], rel=1e-8)
+    assert float(r.eff_step) == pytest.approx(data["mb_eff_step"][t, j], rel=1e-8)
+    # excluded while untrusted: the exponent ratio of the zero-budget sweep ignores those runs
+    all_out = (~left["trusted"]).all(axis=0)
+    assert all_out.any() and np.all(np.isnan(mb.exponent_ratio(left)[all_out]))
+    assert np.all(np.isfinite(mb.exponent_ratio(data)))
