@@ -35,6 +35,38 @@ from .errors import BNVerifyError
 VERDICTS = ("verified", "refuted", "inconclusive", "not-encoded")
 PROFILES = ("quick", "thorough")
 
+#: evidence classes, strongest first (docs/guide.md, "Evidence classes"):
+#: ``proof`` -- exact symbolic or rational arithmetic decides it;
+#: ``certified`` -- ball arithmetic (python-flint ``arb``) decides it (balls prove ``<``, ``>``,
+#: ``!=``, never ``==``);
+#: ``sampled`` -- property / Monte Carlo / sweep tests in float64 or mpmath with error bounds;
+#: ``experiment`` -- figures and network training.
+EVIDENCE_CLASSES = ("proof", "certified", "sampled", "experiment")
+
+
+def method_class(method: str) -> str:
+    """The evidence class of a method's own arithmetic, from its name: ``symbolic`` (SymPy
+    derivations, exact) is ``proof``; ``network`` and ``experiment*`` (figures, trained networks)
+    are ``experiment``; everything else (property, monte-carlo, sweep, search, decision, numeric,
+    construction, ...) is ``sampled``.  A refutation replayed exactly or in ball arithmetic
+    (:func:`certify`) takes the replay's class instead."""
+    if method == "symbolic" or method.startswith("symbolic:"):
+        return "proof"
+    if method == "network" or method.startswith("experiment"):
+        return "experiment"
+    return "sampled"
+
+
+def claim_class(verdict: str, results: list[MethodResult]) -> str | None:
+    """A claim's evidence class: the strongest class among the methods that decided its verdict
+    -- for ``refuted`` the refuting methods, for ``verified`` the verifying ones (all of them),
+    for ``inconclusive`` the inconclusive ones (the evidence that left it open); ``None`` for
+    ``not-encoded`` (no method)."""
+    deciding = [r.evidence_class or method_class(r.method) for r in results if r.verdict == verdict]
+    if not deciding:
+        return None
+    return min(deciding, key=EVIDENCE_CLASSES.index)
+
 
 @dataclass
 class Correction:
@@ -64,10 +96,14 @@ class MethodResult:
     counterexample: dict[str, Any] | None = None
     correction: Correction | None = None
     seconds: float = 0.0
+    #: proof | certified | sampled | experiment; None: :func:`method_class` of ``method``
+    evidence_class: str | None = None
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"unknown verdict {self.verdict!r}")
+        if self.evidence_class is not None and self.evidence_class not in EVIDENCE_CLASSES:
+            raise ValueError(f"unknown evidence class {self.evidence_class!r}")
         self.evidence = " ".join(str(self.evidence).split())
 
     def to_json(self) -> dict[str, Any]:
@@ -75,6 +111,7 @@ class MethodResult:
         out["details"] = to_jsonable(self.details)
         out["counterexample"] = to_jsonable(self.counterexample)
         out["correction"] = self.correction.to_json() if self.correction else None
+        out["evidence_class"] = self.evidence_class or method_class(self.method)
         return out
 
 
@@ -151,6 +188,86 @@ def check(
     return deco
 
 
+@dataclass
+class Replay:
+    """The outcome of replaying a refutation's counterexample in exact or ball arithmetic.
+
+    ``refuted``: True when the violated statement is decided false on the counterexample (an
+    equality or inequality decided exactly, or a strict inequality whose balls do not overlap);
+    False when the replay decides that the counterexample does NOT violate it; None when the
+    replay cannot decide (balls overlap, hypotheses not met, an unsupported form): the method
+    keeps its own class.  ``evidence_class``: ``proof`` (exact rationals / SymPy) or
+    ``certified`` (arb balls).  ``arithmetic`` names it (e.g. ``"fmpq"``, ``"arb 320 bits"``);
+    ``text`` is one line for the evidence; ``measured`` the decided quantities (decimal strings).
+    """
+
+    refuted: bool | None
+    evidence_class: str
+    arithmetic: str
+    text: str
+    measured: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "result": {True: "refuted", False: "not refuted", None: "undecided"}[self.refuted],
+            "evidence_class": self.evidence_class,
+            "arithmetic": self.arithmetic,
+            "text": self.text,
+            "measured": to_jsonable(self.measured),
+        }
+
+
+ReplayFn = Callable[[dict[str, Any], MethodResult], Replay]
+_REPLAYS: dict[tuple[str, str], ReplayFn] = {}
+
+
+def certify(claim_id: str, method: str) -> Callable[[ReplayFn], ReplayFn]:
+    """Decorator: register ``fn(counterexample, result) -> Replay`` as the exact / ball-arithmetic
+    replay of the refutations of ``claim_id`` by ``method`` (``proofs/certified_replays.py``).
+    :func:`run_claim` calls it on every refuting result of that method with a counterexample."""
+    if claim_id not in BY_ID:
+        raise BNVerifyError(f"claim: unknown claim ID {claim_id!r}")
+
+    def deco(fn: ReplayFn) -> ReplayFn:
+        _REPLAYS[(claim_id, method)] = fn
+        return fn
+
+    return deco
+
+
+def replay_for(claim_id: str, method: str) -> ReplayFn | None:
+    load_proofs()
+    return _REPLAYS.get((claim_id, method))
+
+
+def apply_replay(claim_id: str, res: MethodResult) -> MethodResult:
+    """Replay a refuting ``res`` exactly / in balls when a replay is registered: a confirmed
+    refutation takes the replay's class (``proof`` or ``certified``) and says so in its evidence;
+    a replay that decides the counterexample does NOT violate the statement turns the float
+    refutation into ``inconclusive`` (with the reason); an undecided replay leaves the method's own
+    class and is recorded.  The replay goes into ``details["replay"]``."""
+    fn = replay_for(claim_id, res.method)
+    if fn is None or res.verdict != "refuted" or res.counterexample is None:
+        return res
+    try:
+        rep = fn(res.counterexample, res)
+    except Exception as exc:  # noqa: BLE001 - reported as data
+        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        res.details["replay"] = {"result": "undecided", "text": f"replay raised {tb}"}
+        return res
+    res.details["replay"] = rep.to_json()
+    if rep.refuted:
+        res.evidence_class = rep.evidence_class
+        res.evidence = f"{res.evidence} [{rep.evidence_class}: {rep.arithmetic} replay: {rep.text}]"
+    elif rep.refuted is False:
+        res.verdict = "inconclusive"
+        res.evidence = (
+            f"float64 refutation NOT confirmed by the {rep.arithmetic} replay: {rep.text}; "
+            f"was: {res.evidence}"
+        )
+    return res
+
+
 _LOADED = False
 
 
@@ -218,8 +335,18 @@ class ClaimResult:
         if not self.results:
             return "no check encoded for this claim yet"
         key = {"refuted": 0, "inconclusive": 1, "verified": 2, "not-encoded": 3}
-        first = sorted(self.results, key=lambda r: key[r.verdict])[0]
+        first = sorted(
+            self.results,
+            key=lambda r: (
+                key[r.verdict],
+                EVIDENCE_CLASSES.index(r.evidence_class or method_class(r.method)),
+            ),
+        )[0]
         return f"[{first.method}] {first.evidence}"
+
+    @property
+    def evidence_class(self) -> str | None:
+        return claim_class(self.verdict, self.results)
 
     @property
     def counterexample(self) -> dict[str, Any] | None:
@@ -241,6 +368,7 @@ class ClaimResult:
         return {
             "id": self.id,
             "verdict": self.verdict,
+            "evidence_class": self.evidence_class,
             "methods": self.methods,
             "evidence": self.evidence,
             "counterexample": to_jsonable(self.counterexample),
@@ -270,6 +398,9 @@ def run_claim(claim_id: str, ctx: CheckContext, include_slow: bool = True) -> Cl
         if res.method != c.method:  # the registered method names the result
             res.details.setdefault("inner_method", res.method)
             res.method = c.method
+        res = apply_replay(claim_id, res)
+        if res.evidence_class is None:
+            res.evidence_class = method_class(res.method)
         res.seconds = time.perf_counter() - t1
         results.append(res)
     return ClaimResult(claim_id, combine(results), results, time.perf_counter() - t0)

@@ -4,11 +4,18 @@ JSON contract (``--json PATH`` or ``--json -``)::
 
     {"bnverify": VERSION, "seed": N, "profile": P, "settings": {...}, "environment": {...},
      "elapsed_seconds": T, "summary": {"verified": n, ...},
-     "claims": [{"id", "verdict", "methods", "evidence", "counterexample", "correction",
-                 "where", "statement", "reading", "seconds", "details": [per-method results]}]}
+     "summary_by_class": {"verified": {"proof": n, "certified": n, "sampled": n,
+                                       "experiment": n}, ...},
+     "claims": [{"id", "verdict", "evidence_class", "methods", "evidence", "counterexample",
+                 "correction", "where", "statement", "reading", "seconds",
+                 "details": [per-method results, each with "evidence_class"]}]}
 
-``verdict`` is one of verified, refuted, inconclusive, not-encoded; ``correction``, when present,
-is ``{"statement", "verdict", "evidence"}``.  Exit status 0 when the run completed (a refutation
+``verdict`` is one of verified, refuted, inconclusive, not-encoded; ``evidence_class`` one of
+proof, certified, sampled, experiment (``null`` for not-encoded): the strongest class among the
+methods that decided the verdict (``bnverify.claims.claim_class``); a refuting method whose
+counterexample was replayed exactly or in ball arithmetic carries the replay in
+``details.replay`` (``{"result", "evidence_class", "arithmetic", "text", "measured"}``).
+``correction``, when present, is ``{"statement", "verdict", "evidence"}``.  Exit status 0 when the run completed (a refutation
 is a finding), 1 with ``--strict`` when any claim is refuted, 2 for bad input.
 """
 
@@ -23,7 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from ..catalogue import BY_ID, IDS
-from ..claims import PROFILES, CheckContext, ClaimResult, resolve_ids, run_claim, to_jsonable
+from ..claims import (
+    EVIDENCE_CLASSES,
+    PROFILES,
+    VERDICTS,
+    CheckContext,
+    ClaimResult,
+    resolve_ids,
+    run_claim,
+    to_jsonable,
+)
 from ..config import REQUIRED
 from ..environment import environment
 from ..errors import BNVerifyError
@@ -136,6 +152,7 @@ def run_checks(
     summary = {v: 0 for v in ("verified", "refuted", "inconclusive", "not-encoded")}
     for r in results:
         summary[r.verdict] += 1
+    by_class = class_summary([r.to_json() for r in results])
     return {
         "bnverify": environment()["bnverify"],
         "seed": seed,
@@ -144,8 +161,32 @@ def run_checks(
         "environment": environment(),
         "elapsed_seconds": round(elapsed, 2),
         "summary": summary,
+        "summary_by_class": by_class,
         "claims": [to_jsonable(r.to_json()) for r in results],
     }
+
+
+def class_summary(claims: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """``{verdict: {evidence class: count}}`` over the claims (not-encoded claims have none)."""
+    out = {v: {k: 0 for k in EVIDENCE_CLASSES} for v in VERDICTS if v != "not-encoded"}
+    for c in claims:
+        k = c.get("evidence_class")
+        if c["verdict"] in out and k in EVIDENCE_CLASSES:
+            out[c["verdict"]][k] += 1
+    return out
+
+
+def summary_line(doc: dict[str, Any]) -> str:
+    """``"39 verified (12 proof, 20 sampled, 7 experiment), 21 refuted (...), ..."`` -- verdicts
+    counted per evidence class (classes with no claim are left out)."""
+    s = doc["summary"]
+    by = class_summary(doc["claims"])
+    parts = []
+    for v in ("verified", "refuted", "inconclusive"):
+        inner = ", ".join(f"{n} {k}" for k, n in by.get(v, {}).items() if n)
+        parts.append(f"{s[v]} {v}" + (f" ({inner})" if inner else ""))
+    parts.append(f"{s['not-encoded']} not encoded")
+    return ", ".join(parts)
 
 
 def _run_pool(
@@ -227,27 +268,33 @@ def write_counterexamples(doc: dict[str, Any], out: Path) -> list[Path]:
 
 def format_table(doc: dict[str, Any], width: int | None = None) -> str:
     width = width or shutil.get_terminal_size((120, 24)).columns
-    rows = [("ID", "verdict", "method", "evidence")]
+    rows = [("ID", "verdict", "class", "method", "evidence")]
     for c in doc["claims"]:
         rows.append(
-            (c["id"], c["verdict"], ",".join(dict.fromkeys(c["methods"])) or "-", c["evidence"])
+            (
+                c["id"],
+                c["verdict"],
+                c.get("evidence_class") or "-",
+                ",".join(dict.fromkeys(c["methods"])) or "-",
+                c["evidence"],
+            )
         )
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
-    w2 = min(max(len(r[2]) for r in rows), 28)
+    wc = max(len(r[2]) for r in rows)
+    w2 = min(max(len(r[3]) for r in rows), 28)
     lines = []
-    room = max(width - w0 - w1 - w2 - 6, 30)
-    for i, (a, b, m, e) in enumerate(rows):
+    room = max(width - w0 - w1 - wc - w2 - 8, 30)
+    for i, (a, b, k, m, e) in enumerate(rows):
         m = m if len(m) <= w2 else m[: w2 - 1] + "…"
         e = e if len(e) <= room else e[: room - 1] + "…"
-        lines.append(f"{a:<{w0}}  {b:<{w1}}  {m:<{w2}}  {e}")
+        lines.append(f"{a:<{w0}}  {b:<{w1}}  {k:<{wc}}  {m:<{w2}}  {e}")
         if i == 0:
-            lines.append("-" * min(width, w0 + w1 + w2 + 6 + room))
+            lines.append("-" * min(width, w0 + w1 + wc + w2 + 8 + room))
     s = doc["summary"]
     lines.append("")
     lines.append(
-        f"{len(doc['claims'])} claims: {s['verified']} verified, {s['refuted']} refuted, "
-        f"{s['inconclusive']} inconclusive, {s['not-encoded']} not encoded "
+        f"{len(doc['claims'])} claims: {summary_line(doc)} "
         f"(profile {doc['profile']}, seed {doc['seed']}, {doc['elapsed_seconds']:.1f} s)"
     )
     if s["not-encoded"]:

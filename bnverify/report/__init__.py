@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..claims import EVIDENCE_CLASSES
 from ..errors import BNVerifyError
 from ..safeio import staged_dir
 
@@ -87,6 +88,9 @@ def validate_results(doc: Any, source: str = "results") -> None:
         for key in ("where", "statement", "reading"):
             if c.get(key) is not None and not isinstance(c[key], str):
                 raise bad(f"{where}.{key}: not a string")
+        cls = c.get("evidence_class")
+        if cls is not None and cls not in EVIDENCE_CLASSES:
+            raise bad(f"{where}.evidence_class: unknown class {str(cls)[:30]!r}")
         details = c.get("details", [])
         if not isinstance(details, list):
             raise bad(f"{where}.details: not a list")
@@ -112,6 +116,27 @@ def _figures(fig_dir: Path | None) -> list[Path]:
     return sorted(p for p in fig_dir.rglob("*.png") if p.is_file())
 
 
+def _cls(c: dict[str, Any]) -> str:
+    return c.get("evidence_class") or "-"
+
+
+def _class_line(doc: dict[str, Any]) -> str:
+    """Verdicts counted per evidence class (``bnverify.commands.check.summary_line``)."""
+    from ..commands.check import summary_line
+
+    return summary_line(doc)
+
+
+CLASS_NOTE = (
+    "Evidence classes: **proof** (exact symbolic or rational arithmetic), **certified** (ball "
+    "arithmetic, python-flint arb, decides it), **sampled** (property / Monte Carlo / sweep "
+    "tests in float64 or mpmath with error bounds), **experiment** (figures, networks). A "
+    "claim's class is the strongest class among the methods that decided its verdict (the "
+    "refuting ones for a refutation); a float refutation replayed exactly or in balls takes the "
+    "replay's class."
+)
+
+
 def _short(obj: Any, limit: int = 4000) -> str:
     text = json.dumps(obj, indent=1, default=str)
     return (
@@ -129,19 +154,23 @@ def render_markdown(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
         f"**{s['refuted']} refuted**, {s['inconclusive']} inconclusive, "
         f"{s['not-encoded']} not encoded.",
         "",
+        f"By evidence class: {_class_line(doc)}.",
+        "",
+        CLASS_NOTE,
+        "",
         f"Profile `{doc['profile']}`, seed `{doc['seed']}`, bnverify {doc['bnverify']}, "
         f"Python {env.get('python', '?')}, {env.get('cpu_count', '?')} cores, "
         f"{doc.get('elapsed_seconds', '?')} s.",
         "",
         "## Verdicts",
         "",
-        "| ID | verdict | methods | evidence |",
-        "|---|---|---|---|",
+        "| ID | verdict | class | methods | evidence |",
+        "|---|---|---|---|---|",
     ]
     for c in doc["claims"]:
         ev = c["evidence"].replace("|", "\\|")
         out.append(
-            f"| [{c['id']}](#{_anchor(c['id'])}) | {c['verdict']} | "
+            f"| [{c['id']}](#{_anchor(c['id'])}) | {c['verdict']} | {_cls(c)} | "
             f"{', '.join(dict.fromkeys(c['methods'])) or '-'} | {ev} |"
         )
     out += ["", "## Claims", ""]
@@ -149,7 +178,7 @@ def render_markdown(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
         out += [
             f"### {c['id']}",
             "",
-            f"*{c.get('where', '')}* — verdict: **{c['verdict']}**",
+            f"*{c.get('where', '')}* — verdict: **{c['verdict']}** (evidence: {_cls(c)})",
             "",
             f"Statement as printed: {c.get('statement', '')}",
             "",
@@ -158,7 +187,8 @@ def render_markdown(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
             out += [f"Reading: {c['reading']}", ""]
         for d in c.get("details", []):
             out.append(
-                f"- `{d['method']}` ({d['verdict']}, {d.get('seconds', 0):.2f} s): {d['evidence']}"
+                f"- `{d['method']}` ({d['verdict']}, {d.get('evidence_class', '-')}, "
+                f"{d.get('seconds', 0):.2f} s): {d['evidence']}"
             )
         out.append("")
         if c.get("counterexample") is not None:
@@ -203,13 +233,17 @@ def render_verdicts(doc: dict[str, Any]) -> str:
         f"**{len(doc['claims'])} claims: {s['verified']} verified, {s['refuted']} refuted, "
         f"{s['inconclusive']} inconclusive, {s['not-encoded']} not encoded.**",
         "",
-        "| ID | where | verdict | methods | evidence |",
-        "|---|---|---|---|---|",
+        f"By evidence class: {_class_line(doc)}.",
+        "",
+        CLASS_NOTE,
+        "",
+        "| ID | where | verdict | class | methods | evidence |",
+        "|---|---|---|---|---|---|",
     ]
     for c in doc["claims"]:
         ev = c["evidence"].replace("|", "\\|")
         out.append(
-            f"| {c['id']} | {c.get('where', '')} | {c['verdict']} | "
+            f"| {c['id']} | {c.get('where', '')} | {c['verdict']} | {_cls(c)} | "
             f"{', '.join(dict.fromkeys(c['methods'])) or '-'} | {ev} |"
         )
     corr = [c for c in doc["claims"] if c.get("correction") and c["verdict"] == "refuted"]
@@ -235,6 +269,7 @@ def render_html(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
         rows.append(
             f"<tr><td><a href='#{_anchor(c['id'])}'>{e(c['id'])}</a></td>"
             f"<td><span class='v' style='background:{col}'>{e(c['verdict'])}</span></td>"
+            f"<td class='cls'>{e(_cls(c))}</td>"
             f"<td>{e(', '.join(dict.fromkeys(c['methods'])) or '-')}</td>"
             f"<td>{e(c['evidence'])}</td></tr>"
         )
@@ -243,7 +278,8 @@ def render_html(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
         col = COLOURS.get(c["verdict"], "#000")
         parts = [
             f"<section id='{_anchor(c['id'])}'><h3>{e(c['id'])} "
-            f"<span class='v' style='background:{col}'>{e(c['verdict'])}</span></h3>",
+            f"<span class='v' style='background:{col}'>{e(c['verdict'])}</span> "
+            f"<small class='cls'>evidence: {e(_cls(c))}</small></h3>",
             f"<p class='where'>{e(c.get('where', ''))}</p>",
             f"<p><b>Statement as printed:</b> <code>{e(c.get('statement', ''))}</code></p>",
         ]
@@ -253,7 +289,8 @@ def render_html(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
             parts.append("<ul>")
             for d in c["details"]:
                 parts.append(
-                    f"<li><b>{e(d['method'])}</b> ({e(d['verdict'])}, {d.get('seconds', 0):.2f} s):"
+                    f"<li><b>{e(d['method'])}</b> ({e(d['verdict'])}, "
+                    f"{e(str(d.get('evidence_class', '-')))}, {d.get('seconds', 0):.2f} s):"
                     f" {e(d['evidence'])}<details><summary>details</summary><pre>"
                     f"{e(_short(d.get('details', {})))}</pre></details></li>"
                 )
@@ -297,11 +334,13 @@ img {{ max-width: 100%; }}
 <p>On the Convergence and Robustness of Batch Normalization: {len(doc["claims"])} claims checked:
 <b id="summary">{s["verified"]} verified, {s["refuted"]} refuted, {s["inconclusive"]} inconclusive,
 {s["not-encoded"]} not encoded</b>.</p>
+<p id="by-class">By evidence class: {e(_class_line(doc))}.</p>
+<p><small>{e(CLASS_NOTE.replace("**", ""))}</small></p>
 <p>Profile <code>{e(doc["profile"])}</code>, seed <code>{doc["seed"]}</code>, bnverify
 {e(str(doc["bnverify"]))}, Python {e(str(env.get("python", "?")))}, {env.get("cpu_count", "?")} cores,
 {doc.get("elapsed_seconds", "?")} s.</p>
 <h2>Verdicts</h2>
-<table><tr><th>ID</th><th>verdict</th><th>methods</th><th>evidence</th></tr>
+<table><tr><th>ID</th><th>verdict</th><th>class</th><th>methods</th><th>evidence</th></tr>
 {"".join(rows)}
 </table>
 <h2>Claims</h2>
