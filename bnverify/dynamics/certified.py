@@ -167,8 +167,11 @@ def _read(x: Any, name: str, inexact: list[str]):
             raise BNVerifyError(f"{name}: contains NaN or infinite values")
         v = arb(float(x))  # exact: the working precision is >= 53 bits
     elif hasattr(x, "_mpf_"):
-        m, e = mpmath.mpf(x).man_exp
-        v = arb(fmpz(int(m))) * arb(2) ** int(e)
+        sign, man, exp, _ = x._mpf_  # exactly (mpmath.mpf(x) would round to mpmath's precision)
+        if not man and exp:
+            raise BNVerifyError(f"{name}: contains NaN or infinite values")
+        v = arb(fmpz(int(man))) * arb(2) ** int(exp)  # a ball around it if man is too long
+        v = -v if sign else v
     elif isinstance(x, arb):
         v = x
     else:
@@ -555,6 +558,12 @@ def run_certified(
         status, cert, note = _status(out, sc, thr, steps)
         attempts.append({"bits": bits, "stopped_at": out.stop_step, "reason": out.stop_reason,
                          "status": status})
+    if out.stop_step is not None:
+        # the run stopped before its last step: nothing is known of the final state but that
+        # it is a real number; report whole-line balls (never the stopped state as the result)
+        whole = arb(0, math.inf)
+        sc = {k: (None if v is None else whole) for k, v in sc.items()}
+        out.w = [whole] * len(out.w)
     cap = bits * math.log10(2)
     diverged = status == "diverged"
     ran = out.div_step - 1 if out.div_step else (out.stop_step or steps)
