@@ -480,3 +480,112 @@ def replay_e74(cex: dict[str, Any], res: MethodResult) -> Replay:
         f"at k = {k}: eps^_k in {_arb_str(eff)}, lower bound in {_arb_str(lo)}",
         {"k": k, "eff_step": _arb_str(eff), "lower_bound": _arb_str(lo)},
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# exact Hessians of J at the points of J (SymPy): S3.Hstar, E22-23 (minimiser), A1.saddle-eigs
+# ----------------------------------------------------------------------------------------------
+
+
+def _exact_hessian(Hm, um, a, w):
+    """The Hessian of ``J(a, w) = 1/2 (u - a w/sigma)^T H (u - a w/sigma)`` (Eq. 7 without its
+    constant), ``sigma = sqrt(w^T H w)``, differentiated by SymPy and evaluated exactly at
+    ``(a, w)``."""
+    import sympy as sp
+
+    d = len(um)
+    A = sp.Symbol("a", real=True)
+    W = sp.Matrix(sp.symbols(f"w1:{d + 1}", real=True))
+    sig = sp.sqrt((W.T * Hm * W)[0])
+    r = um - A * W / sig
+    J = (r.T * Hm * r)[0] / 2
+    X = [A, *W]
+    Hs = sp.hessian(J, X)
+    sub = {A: a, **{W[i]: w[i] for i in range(d)}}
+    return Hs.subs(sub).applyfunc(sp.radsimp)
+
+
+def _minimiser_point(cex: dict[str, Any]):
+    """The exact minimiser ``(sign(s) sqrt(u^T H u), s u)`` nearest the file's 50-digit point
+    (``s`` the simplest rational within 1e-40 of ``w0_i/u_i``), or None."""
+    import sympy as sp
+
+    Hm, um, *_ = _sympy_config({**cex, "a0": 0.0, "w0": [0.0] * len(cex["u"]), "eps_a": 1.0,
+                                "eps": 1.0})
+    w = [Fraction(str(x)) for x in cex["w0"]]
+    u = [q(x) for x in cex["u"]]
+    i = max(range(len(u)), key=lambda j: abs(u[j]))
+    s = (w[i] / u[i]).limit_denominator(10**6)
+    if s == 0 or any(abs(s * uj - wj) > Fraction(1, 10**40) for uj, wj in zip(u, w, strict=True)):
+        return None
+    S = sp.Rational(s.numerator, s.denominator)
+    a = sp.sign(S) * sp.sqrt((um.T * Hm * um)[0])
+    return Hm, um, a, S * um, S
+
+
+def _replay_minimiser_hessian(cex: dict[str, Any], res: MethodResult) -> Replay:
+    import sympy as sp
+
+    pt = _minimiser_point(cex)
+    if pt is None:
+        return Replay(None, "proof", "SymPy exact", "the file's point is not a minimiser (a*, s u)")
+    Hm, um, a, w, S = pt
+    Hes = _exact_hessian(Hm, um, a, w)
+    g = Hm * um
+    Hstar = Hm - g * g.T / (um.T * Hm * um)[0]
+    printed = sp.diag(sp.Integer(1), Hstar / (w.T * w)[0])
+    diff = (Hes - printed).applyfunc(sp.simplify)
+    bad = [(i, j, diff[i, j]) for i in range(diff.rows) for j in range(diff.cols)
+           if not diff[i, j].is_zero]
+    if not bad or any(z.is_zero is None for _, _, z in bad):
+        return Replay(False if not bad else None, "proof", "SymPy exact",
+                      "the exact Hessian equals the printed diag(1, H*/||w*||^2)" if not bad
+                      else "zero test undecided")
+    i, j, z = bad[0]
+    return Replay(
+        True,
+        "proof",
+        "SymPy exact",
+        f"at the exact minimiser (a*, s u), s = {S}, ||w*||^2 = {_s(q_from_sympy((w.T * w)[0]))}: "
+        f"exact Hessian - printed diag(1, H*/||w*||^2) has entry ({i}, {j}) = "
+        f"{_s(q_from_sympy(z)) if z.is_Rational else z} != 0 ({len(bad)} nonzero entries)",
+        {"nonzero_entries": len(bad)},
+    )
+
+
+def q_from_sympy(z) -> Fraction:
+    return Fraction(int(z.p), int(z.q)) if z.is_Rational else Fraction(str(z))
+
+
+@certify("S3.Hstar", "numeric")
+def replay_hstar_hessian(cex: dict[str, Any], res: MethodResult) -> Replay:
+    return _replay_minimiser_hessian(cex, res)
+
+
+@certify("E22-23", "numeric")
+def replay_e22_hessian(cex: dict[str, Any], res: MethodResult) -> Replay:
+    return _replay_minimiser_hessian(cex, res)
+
+
+@certify("A1.saddle-eigs", "numeric")
+def replay_saddle_eigs(cex: dict[str, Any], res: MethodResult) -> Replay:
+    import sympy as sp
+
+    Hm, um, *_ = _sympy_config({**cex, "a0": 0.0, "w0": [0.0] * len(cex["u"]), "eps_a": 1.0,
+                                "eps": 1.0})
+    if q(cex["a0"]) != 0:
+        return Replay(None, "proof", "SymPy exact", "a0 != 0: not a saddle (0, w*)")
+    w = sp.Matrix([sp.Rational(str(Fraction(str(x)))) for x in cex["w0"]])
+    g = Hm * um
+    w = w - ((w.T * g)[0] / (g.T * g)[0]) * g  # exactly on w^T g = 0 (the file's w to 1e-50)
+    Hes = _exact_hessian(Hm, um, sp.Integer(0), w)
+    d = len(um)
+    null = d + 1 - Hes.rank(simplify=True)
+    return Replay(
+        null != d - 2,
+        "proof",
+        "SymPy exact",
+        f"at the exact saddle (0, w*), w*^T g = 0: the exact (d+1)x(d+1) Hessian has rank "
+        f"{d + 1 - null}, so 0 has multiplicity {null}, not the printed d - 2 = {d - 2}",
+        {"zero_multiplicity": null, "printed": d - 2},
+    )
