@@ -103,12 +103,12 @@ def naive_rate(cfg, bits):
         u = [arb(x) for x in cfg["u"]]
         w = [arb(x) for x in cfg["w0"]]
         a, eps, ea = arb(cfg["a0"]), arb(cfg["eps"]), arb(cfg["eps_a"])
-        g = [hi * ui for hi, ui in zip(h, u)]
+        g = [hi * ui for hi, ui in zip(h, u, strict=True)]
         steps = cfg["steps"]
         for k in range(steps):
-            hw = [hi * wi for hi, wi in zip(h, w)]
-            wg = sum((wi * gi for wi, gi in zip(w, g)), arb(0))
-            s2 = sum((wi * x for wi, x in zip(w, hw)), arb(0))
+            hw = [hi * wi for hi, wi in zip(h, w, strict=True)]
+            wg = sum((wi * gi for wi, gi in zip(w, g, strict=True)), arb(0))
+            s2 = sum((wi * x for wi, x in zip(w, hw, strict=True)), arb(0))
             acc = min(s2.rel_accuracy_bits(), a.rel_accuracy_bits())
             if acc < 30 or not s2 > 0:
                 return (bits - acc) / max(k, 1)

@@ -226,7 +226,6 @@ def _iterate(method, H, diag, u, w, a, eps, eps_a, noise, steps, stride, abort_b
     precision) when the relative accuracy of the state falls below it; None: never."""
     zero = arb(0)
     one = arb(1)
-    d = len(u)
     if diag:
         h = H
 
