@@ -116,7 +116,7 @@ def naive_rate(cfg, bits):
             t = wg / s2
             coef = eps * a / sig
             a = a + ea * (wg / sig - a)
-            w = [wi + coef * (gi - t * x) for wi, gi, x in zip(w, g, hw)]
+            w = [wi + coef * (gi - t * x) for wi, gi, x in zip(w, g, hw, strict=True)]
         return (bits - min(s2.rel_accuracy_bits(), a.rel_accuracy_bits())) / steps
 
 
