@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 
 import pytest
 
 from bnverify.claims import (
     EVIDENCE_CLASSES,
+    CheckContext,
     ClaimResult,
     MethodResult,
     apply_replay,
@@ -28,7 +28,6 @@ from bnverify.claims import (
     method_class,
     replay_for,
     run_claim,
-    CheckContext,
 )
 from bnverify.commands.check import format_table, summary_line
 
