@@ -114,6 +114,7 @@ class BatchResult:
     digits_eff: np.ndarray | None = None
     trusted: np.ndarray | None = None
     status_agree: np.ndarray | None = None
+    below_floor: np.ndarray | None = None
     min_digits: float | None = None
     loss_floor: Any = None
 
@@ -562,7 +563,9 @@ def run(
     fills ``digits`` (estimated correct significant digits of the loss: the fewest at any of
     ``TRUST_CHECKPOINTS`` checkpoints and at the end), ``digits_a``, ``digits_eff`` (at the end)
     and ``trusted`` (all copies agree on the status -- and on the step, when diverged -- and the
-    loss keeps at least ``min_digits`` digits).  Digits of the loss are relative to
+    loss keeps at least ``min_digits`` digits -- or every copy ends below ``loss_floor`` after
+    being followed to ``min_digits`` wherever its loss was above it: ``below_floor``).  Digits of
+    the loss are relative to
     ``max(|loss|, loss_floor)``; the default floor ``0.5 (TRUST_LOSS_RTOL ||u||_H)^2`` is where
     float64 stops resolving the loss relative to the problem's scale (the loss is quadratic in the
     residual ``e~``, which float64 carries with absolute error ``~ u ||u||_H``).  The main copy's results are bit-identical
@@ -692,7 +695,9 @@ def run(
                 }
             )
 
-    path_digits = np.full(B, FLOAT64_DIGITS)
+    # fewest digits of the loss at any checkpoint; and at the checkpoints where some copy's loss
+    # is above the floor (a run whose copies all end below the floor is a tie at the floor)
+    path_digits = (np.full(B, FLOAT64_DIGITS), np.full(B, FLOAT64_DIGITS))
     u_norm0 = np.sqrt(np.sum((h * U) * U, axis=1))
     lfloor = 0.5 * (TRUST_LOSS_RTOL * u_norm0) ** 2 if loss_floor is None else float(loss_floor)
     if use_numba:
@@ -784,7 +789,7 @@ def run(
             agree &= (c[3] == status) & ((status != DIVERGED) | (c[4] == div_step))
         # the loss's digits: the fewest at any checkpoint (a transient that float64 could not
         # follow moves the whole rest of the trajectory in time, even if all copies end alike)
-        dl = np.fmin(dl, path_digits)
+        dl = np.fmin(dl, path_digits[0])
         # copies that disagree on the status leave no digit to claim
         dl = np.where(agree, dl, 0.0)
         da = np.where(agree | np.isnan(da), da, 0.0)
@@ -793,13 +798,21 @@ def run(
         dl = np.where(diverged, np.nan, dl)
         da = np.where(diverged, np.nan, da)
         de = np.where(diverged, np.nan, de)
-        trusted = agree & (diverged | (dl >= min_digits))
+        with np.errstate(invalid="ignore"):
+            all_below = loss <= lfloor
+            for c in copies:
+                all_below &= c[1] <= lfloor
+        # all copies end below the floor, agree on the status, and were followed to min_digits
+        # wherever the loss was above the floor: the result is "below the floor", trusted as such
+        tie = agree & all_below & (path_digits[1] >= min_digits)
+        trusted = agree & (diverged | (dl >= min_digits) | tie)
         trust_fields = {
             "digits": shaped(dl),
             "digits_a": shaped(da),
             "digits_eff": shaped(de),
             "trusted": shaped(trusted),
             "status_agree": shaped(agree),
+            "below_floor": shaped(all_below),
             "min_digits": float(min_digits),
             "loss_floor": (
                 float(np.ravel(lfloor)[0]) if np.size(lfloor) == 1
@@ -854,10 +867,15 @@ def _checkpoint(path_digits, mcode, h, U, A, W, EPS, noise, div_step, shadows, r
                 )
     with np.errstate(all="ignore"):
         dig = _digits(main, others, [sh["ratio"] for sh in shadows], lfloor)
+        above = main > lfloor
+        for o in others:
+            above |= ~(o <= lfloor)
     live = div_step < 0
     for sh in shadows:
         live &= sh["div"] < 0
-    return np.where(live, np.fmin(path_digits, dig), path_digits)
+    path_digits, path_above = path_digits
+    return (np.where(live, np.fmin(path_digits, dig), path_digits),
+            np.where(live & above, np.fmin(path_above, dig), path_above))
 
 
 def _losses_rows(mcode, h, U, A, W, noise):
