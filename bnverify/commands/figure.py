@@ -64,6 +64,12 @@ def register(sub) -> None:
         metavar="N",
         help="Fig. 1: cells per panel re-run with the mpmath engine (2; quick 1)",
     )
+    p.add_argument(
+        "--recompute-all",
+        action="store_true",
+        help="recompute every float64 cell the trust estimate flags at high precision (no "
+        "budget; minutes) instead of a fixed number per panel, the rest hatched",
+    )
     p.add_argument("--prefix", default="", help="prefix of every file name (e.g. ols_)")
     p.add_argument("--no-npz", action="store_true", help="do not write the .npz data files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -153,6 +159,7 @@ def cmd_figure(args) -> int:
             prefix=args.prefix,
             mp_samples=args.mp_samples,
             command=command,
+            recompute_all=args.recompute_all,
         )
     if args.json:
         slim = {

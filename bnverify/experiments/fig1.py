@@ -84,6 +84,21 @@ FIGURE_MIN_DIGITS = 3.0
 #: ``recompute_all`` lifts the budget.
 RECOMPUTE_BUDGET_S = 8.0
 RECOMPUTE_BUDGET_QUICK_S = 2.0
+#: the budget is applied as a *number of cells*, never as a deadline, so that the same cells are
+#: recomputed on every machine and the figure's verdicts are reproducible: budget_s /
+#: NOMINAL_CELL_SECONDS cells (one cell is about 1 s of one worker; two workers), in the order
+#: of :func:`recompute_order`
+NOMINAL_CELL_SECONDS = 0.5
+
+
+def cells_for_budget(budget_s: float) -> float:
+    """How many cells (or runs) a recomputation budget of ``budget_s`` nominal seconds admits:
+    deterministic, independent of the machine's speed and of the number of workers."""
+    if not budget_s > 0:
+        return 0
+    if not math.isfinite(budget_s):
+        return math.inf
+    return max(1, int(math.ceil(budget_s / NOMINAL_CELL_SECONDS)))
 #: high-precision ladder (decimal digits): a cell is settled when two successive precisions give
 #: the same status and agree to ``MP_STABLE_DIGITS`` digits in the loss and in eps^
 MP_LADDER = (40, 60, 120, 240, 480)
@@ -983,8 +998,10 @@ def recompute_untrusted(
     ladder: tuple[int, ...] = MP_LADDER,
 ) -> dict[str, Any]:
     """Recompute the panel's untrusted cells at high precision (:func:`mp_ladder`), in the order
-    of :func:`recompute_order`, in ``pool``'s workers, for at most about ``budget_s`` seconds of
-    wall time (``math.inf``: all of them).
+    of :func:`recompute_order`, in ``pool``'s workers: the first
+    ``cells_for_budget(budget_s)`` of them (about ``budget_s`` seconds on two workers;
+    ``math.inf``: all of them) -- a count, not a deadline, so the result does not depend on the
+    machine.
 
     ``data`` is updated in place: ``loss_bn_float64``, ``eff_step_float64``, ``status_float64``
     keep the float64 values; for every settled cell (two precisions agree)
@@ -1006,10 +1023,12 @@ def recompute_untrusted(
         data["digits"] = np.full(shape, np.nan)
     cells = recompute_order(data, untrusted_cells(data))
     n_untrusted = int(len(cells))
-    deadline = t0 + budget_s if math.isfinite(budget_s) else math.inf
+    n_take = cells_for_budget(budget_s)
+    if math.isfinite(n_take):
+        cells = cells[: int(n_take)]
     results = (
-        pool.run([_cell_config(data, *map(int, c)) for c in cells], tuple(ladder), deadline)
-        if len(cells) and budget_s > 0
+        pool.run([_cell_config(data, *map(int, c)) for c in cells], tuple(ladder), math.inf)
+        if len(cells)
         else []
     )
     records = []

@@ -90,8 +90,9 @@ def make_figure(
     """Make one figure (or ``"all"``); returns ``{figure id: summary}``.
 
     Fig. 1: ``trust`` measures every cell's correct digits (default); untrusted cells are
-    recomputed at high precision in ``jobs`` worker processes (default 2) within
-    ``fig1.RECOMPUTE_BUDGET_S`` seconds per panel, or all of them with ``recompute_all``
+    recomputed at high precision in ``jobs`` worker processes (default 2): a fixed number per
+    panel (``fig1.cells_for_budget(fig1.RECOMPUTE_BUDGET_S)``, about that many seconds on two
+    workers; the same cells on every machine), or all of them with ``recompute_all``
     (``bnverify figure 1 --recompute-all``)."""
     ids = normalise_id(fig_id)
     if kappas is not None:

@@ -52,6 +52,7 @@ from .fig1 import (
     RECOMPUTE_BUDGET_S,
     CellPool,
     _agree_digits,
+    cells_for_budget,
 )
 from .progress import ProgressBar
 
@@ -370,7 +371,7 @@ def recompute_untrusted_runs(
     ladder: tuple[int, ...] = MP_LADDER,
 ) -> dict[str, Any]:
     """Recompute the untrusted MBNGD runs of a sweep at high precision (:func:`mp_mbngd`) in
-    ``pool`` for at most about ``budget_s`` seconds (``math.inf``: all), the eps columns with
+    ``pool``: the first ``cells_for_budget(budget_s)`` runs (``math.inf``: all), the eps columns with
     the most untrusted runs first (a column left without any trusted run has no mean), tests in
     order within a column.
 
@@ -401,8 +402,10 @@ def recompute_untrusted_runs(
         }
         for t, j in cells
     ]
-    deadline = t0 + budget_s if math.isfinite(budget_s) else math.inf
-    res = pool.run(cfgs, tuple(ladder), deadline, fn=mp_mbngd) if cfgs and budget_s > 0 else []
+    n_take = cells_for_budget(budget_s)  # a count, not a deadline: reproducible verdicts
+    if math.isfinite(n_take):
+        cells, cfgs = cells[: int(n_take)], cfgs[: int(n_take)]
+    res = pool.run(cfgs, tuple(ladder), math.inf, fn=mp_mbngd) if cfgs else []
     n_att = n_ok = 0
     for (t, j), ref in zip(cells, res, strict=False):
         if ref is None:
@@ -802,9 +805,7 @@ def compute_interval_sweep(
     Untrusted MBNGD runs are recomputed at high precision within ``recompute_budget_s`` for the
     whole sweep (shared out evenly over the points still to come), the rest excluded from each
     point's exponent ratios (``untrusted`` counts them per point and eps)."""
-    import time
 
-    t_end = time.perf_counter() + recompute_budget_s
     cfg = interval_settings(quick)
     widths, widths_late, ratios, lates, best, steps, summaries = [], [], [], [], [], [], []
     untrusted, digits, widths_up, widths_late_up = [], [], [], []
@@ -812,7 +813,7 @@ def compute_interval_sweep(
     untrusted64: list[int] = []
     for i, h in enumerate(spectra):
         k = horizon_steps(float(np.max(h) / np.min(h)))
-        left = max(0.0, t_end - time.perf_counter()) / (len(spectra) - i)
+        left = recompute_budget_s / len(spectra)  # an equal share: a count, not a deadline
         s = SweepSettings(
             h,
             cfg["tests"],
