@@ -1,0 +1,352 @@
+"""Deciding BNGD runs through the paper's lemma chain (Lemmas A.10-A.13, Thm. A.17), certified.
+
+Theorem 3.3 / A.17 (claim T3.3) is proved in the paper by showing that once the iterate
+``(a_K, w_K)`` satisfies the hypotheses of Lemma A.12 (or A.13) the rest of the iteration
+converges (Lemma A.11).  This module turns those hypotheses into explicit inequalities in the
+state at one step ``K``, finds the first ``K`` where they hold (float64 scan), and then *proves*
+them for the true state at ``K``: the certified engine (:func:`bnverify.dynamics.certified.
+run_certified`, Arb balls) encloses the exact iterate ``(a_K, w_K)`` of the configuration (inputs
+read as the exact doubles given), and the inequalities are evaluated on those balls in Arb (a
+comparison of balls is ``True`` only when it holds for every point of the balls).
+
+Notation (``u`` the optimum, ``H`` SPD, ``g = H u``; all exact functions of the state)
+--------------------------------------------------------------------------------------
+``C = sqrt(u^T H u)`` (``= ||u||_H``), ``y = w^T g``, ``sigma^2 = w^T H w``,
+``q = C^2 - y^2/sigma^2`` (Eq. 36, ``= ||e||_H^2`` with ``e = u - (y/sigma^2) w``, Eq. 35),
+``eps^ = eps (a/sigma)(y/sigma^2)`` (Eq. 37), ``lambda_min``, ``lambda_max`` the extreme
+eigenvalues of ``H`` (exact for a diagonal problem; Arb enclosures of ``acb_mat.eig`` otherwise),
+``kappa = lambda_max / lambda_min``.
+
+Constants and hypotheses at step ``K``
+--------------------------------------
+* ``C_a := max(1, |a_K| / C)``.  The paper (before Lemma A.12) takes any ``C_a >= 1`` with
+  ``|a_k| <= C_a C`` for all ``k``.  From ``K`` on this one holds: the proof of Lemma A.10 writes
+  ``a_(k+1) = (1 - eps_a) a_k + eps_a alpha_k`` with ``|alpha_k| = |y_k|/sigma_k <= C``
+  (Cauchy-Schwarz in the ``H`` inner product), a convex combination when ``eps_a in (0, 1]``, so
+  ``|a_k| <= max(|a_K|, C)`` for ``k >= K`` (sharper than the printed
+  ``|a_0| + 2C/(1 - |1 - eps_a|)``, which is also valid).
+* **Lemma A.12 as printed** (garbled ``eps0`` read as ``1/(2 C_a kappa lambda_max)`` with the
+  paper's normalisation ``||u|| = 1``; for general ``u`` the chain (50) gives
+  ``eps0 = 1/(2 C_a kappa lambda_max ||u||^2)``):
+  (H0) ``eps_a in (0, 1]``;  (H1) ``a_K y_K > 0``;  (H2) ``r_A12 := 2 C_a kappa lambda_max
+  ||u||^2 eps / ||w_K||^2 < 1``.  Conclusion: converges to a global minimiser.
+* **Lemma A.13 as printed**: (H0) and (H2) without (H1).  Conclusion: converges (to a global
+  minimiser if some later ``a_k y_k > 0``, by A.12; to a saddle otherwise).
+* **Lemma A.12 with state constants** ("A.12s", the chain A.12(1)-(2) -> A.11 with the
+  constants of the state at K instead of the worst case): (H0), (H1) and
+  (H2s) ``r_A12s := eps A C lambda_max / (2 m_K ||w_K||^2) < 1`` with ``A := max(|a_K|, C)``,
+  ``m_K := (C^2 - q_K) / (||u|| + sqrt(q_K / lambda_min))^2``.
+  Proof (induction over ``k >= K`` of: ``a_k y_k > 0`` with the signs of step K,
+  ``|a_k| <= A``, ``||w_k|| >= ||w_K||``, ``q_k <= q_K``):
+  ``eps^_k = eps a_k y_k / sigma_k^3 <= eps A C / sigma_k^2`` (as in Eq. 50); with
+  ``t = y/sigma^2``, ``t w = u - e`` and ``e`` H-orthogonal to ``w``:
+  ``sigma^2 / ||w||^2 = (C^2 - q) / ||u - e||^2 >= (C^2 - q)/(||u|| + sqrt(q/lambda_min))^2``
+  (``||e||^2 <= q / lambda_min``), which decreases in ``q``, so ``sigma_k^2 >= m_K ||w_K||^2``
+  (``||w_k||`` is non-decreasing, Eq. 40) and ``0 < eps^_k <= E+ := eps A C/(m_K ||w_K||^2) <
+  2/lambda_max`` by (H2s).  Then Eq. (38) gives ``q_(k+1) <= rho(I - eps^_k H)^2 q_k <= q_k``;
+  Eq. (34) gives ``||u - t_k w_(k+1)||_H = ||(I - eps^_k H) e_k||_H <= sqrt(q_k) < C`` hence
+  ``t_k y_(k+1) = C^2 - (u - t_k w_(k+1))^T H u >= C^2 - C sqrt(q_k) > 0`` (``y`` keeps its
+  sign), and ``a_(k+1)`` is a convex combination of ``a_k`` and ``y_k/sigma_k`` (same sign, and
+  ``|a_(k+1)| >= min(|a_K|, sqrt(C^2 - q_K))``, Eq. 49).  So for all ``k >= K``:
+  ``eps- / ||w_k||^2 <= eps^_k <= E+ < 2/lambda_max`` with
+  ``eps- = eps min(|a_K|, sqrt(C^2 - q_K)) sqrt(C^2 - q_K) / lambda_max > 0``, which is the
+  hypothesis (39) of Lemma A.11: the iteration converges to a global minimiser.  (Near a
+  minimiser ``E+`` tends to the limit's effective step, so this decides every run whose limit
+  has ``eps^ < 2/lambda_max``; the printed ``eps0`` is smaller by about ``4 C_a kappa``.)
+
+Margins reported are ``a_K y_K / (sigma_K C^2)`` for (H1) and ``1 - r`` for (H2)/(H2s), each as
+the lower end of its ball (certified) or its float64 value (scan).  :func:`hypotheses` is written
+once for any number type with ``+ - * /`` (Arb balls, mpmath, floats); the tests compare the Arb
+evaluation with a 100-digit mpmath evaluation of the same formulas.
+
+What is certified: the ball of the exact state at ``K`` (certified engine, from the exact
+initial doubles) satisfies the hypotheses; the implications above are the paper's lemmas (with
+the state-constant derivation stated here), not machine-checked.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .dynamics.batched import step
+from .model import OLSProblem
+
+#: lemma names in the order they are tried at a step
+A12, A12S, A13 = "A.12", "A.12s", "A.13"
+LEMMA_TEXT = {
+    A12: "Lemma A.12 as printed (a_K y_K > 0, eps/||w_K||^2 < eps0 = 1/(2 C_a kappa lambda_max "
+         "||u||^2)) -> Lemma A.11 -> global minimiser",
+    A12S: "Lemma A.12 with the constants of the state at K (a_K y_K > 0, eps A C lambda_max < "
+          "2 m_K ||w_K||^2) -> Lemma A.11 -> global minimiser",
+    A13: "Lemma A.13 as printed (eps/||w_K||^2 < eps0) -> converges (saddle or minimiser)",
+}
+CONCLUSION = {A12: "minimiser", A12S: "minimiser", A13: "stationary"}
+#: working precision of the certified run to K (bits); doubled once if a check is not certified
+CERT_BITS = 128
+
+
+def hypotheses(a, w, *, eps, eps_a, H, u, lam_min, lam_max, sqrt, doctor: float = 1.0
+               ) -> dict[str, Any]:
+    """The quantities of the module docstring at one state, for any number type (Arb balls,
+    mpmath numbers, floats): ``w``, ``u`` sequences, ``H`` a nested sequence (or a callable
+    ``x -> H x``).  ``doctor`` multiplies the bound of (H2s) (tests: a lemma whose constant is
+    ``doctor`` times too large).  Returns ``sign`` (``a y / (sigma C^2)``), ``r_A12``,
+    ``r_A12s``, and the pieces."""
+    d = len(u)
+    Hx = H if callable(H) else (lambda x: [sum((H[i][j] * x[j] for j in range(1, d)),
+                                                H[i][0] * x[0]) for i in range(d)])
+    g = Hx(u)
+    Hw = Hx(w)
+
+    def dot(x, z):
+        s = x[0] * z[0]
+        for i in range(1, d):
+            s = s + x[i] * z[i]
+        return s
+
+    C2 = dot(u, g)
+    C = sqrt(C2)
+    y = dot(w, g)
+    s2 = dot(w, Hw)
+    sig = sqrt(s2)
+    w2 = dot(w, w)
+    u2 = dot(u, u)
+    q = C2 - y * y / s2
+    absa = abs(a)
+    Ca = _max(absa / C, 1)  # max(1, |a_K|/C)
+    A = Ca * C
+    kappa = lam_max / lam_min
+    r12 = 2 * Ca * kappa * lam_max * u2 * eps / w2
+    qq = _max(q, 0)  # q >= 0 exactly; its ball may reach below 0
+    m = (C2 - qq) / (sqrt(u2) + sqrt(qq / lam_min)) ** 2
+    r12s = eps * A * C * lam_max / (2 * m * w2) / doctor
+    return {"sign": a * y / (sig * C2), "r_A12": r12, "r_A12s": r12s, "eps_a": eps_a,
+            "q": q, "C": C, "w_norm2": w2, "y": y, "sigma2": s2, "m": m, "C_a": Ca}
+
+
+def _max(x, c):
+    """``max(x, c)`` for floats, mpmath numbers and Arb balls (a ball containing the max over
+    the points of the ball)."""
+    if hasattr(x, "union") and hasattr(x, "max"):
+        from flint import arb
+        return x.max(arb(c))
+    return max(x, c)
+
+
+def holds(h: dict[str, Any], lemma: str) -> bool:
+    """Do the hypotheses of ``lemma`` hold (certainly, for balls) in the evaluation ``h``?"""
+    ea = h["eps_a"]
+    h0 = bool(ea > 0) and bool(ea <= 1)
+    if lemma == A12:
+        return h0 and bool(h["sign"] > 0) and bool(h["r_A12"] < 1)
+    if lemma == A12S:
+        return h0 and bool(h["sign"] > 0) and bool(h["r_A12s"] < 1)
+    if lemma == A13:
+        return h0 and bool(h["r_A12"] < 1)
+    raise ValueError(lemma)
+
+
+def margins(h: dict[str, Any], lemma: str) -> dict[str, float]:
+    """Margins (lower ends for balls): ``sign`` and ``1 - r`` of the lemma's bound."""
+    def lo(x):
+        return float(x.lower()) if hasattr(x, "lower") else float(x)
+    r = h["r_A12"] if lemma in (A12, A13) else h["r_A12s"]
+    out = {"bound": lo(1 - r)}
+    if lemma != A13:
+        out["sign"] = lo(h["sign"])
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# float64 scan: the first K where a lemma's hypotheses hold
+# ----------------------------------------------------------------------------------------------
+
+
+def _float_eval(p: OLSProblem, A: np.ndarray, W: np.ndarray, eps, eps_a, doctor=1.0):
+    """Vectorised float64 version of :func:`hypotheses` (batch ``A`` (B,), ``W`` (B, d))."""
+    H, u = p.H, p.u
+    g = p.g
+    C2 = float(u @ g)
+    C = math.sqrt(C2)
+    lmin, lmax = p.lambda_min, p.lambda_max
+    with np.errstate(all="ignore"):
+        y = W @ g
+        s2 = np.einsum("bi,bi->b", W @ H, W)
+        w2 = np.einsum("bi,bi->b", W, W)
+        u2 = float(u @ u)
+        q = np.maximum(C2 - y * y / s2, 0.0)
+        Ca = np.maximum(1.0, np.abs(A) / C)
+        r12 = 2 * Ca * (lmax / lmin) * lmax * u2 * eps / w2
+        m = (C2 - q) / (math.sqrt(u2) + np.sqrt(q / lmin)) ** 2
+        r12s = eps * Ca * C * C * lmax / (2 * m * w2) / doctor
+        sign = A * y / (np.sqrt(s2) * C2)
+    return sign, r12, r12s
+
+
+def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: float = 1.0,
+         safety: float = 1e-6) -> dict[str, np.ndarray]:
+    """First step ``K`` (float64 iterates) at which each configuration satisfies a lemma's
+    hypotheses with float64 margins above ``safety`` (A.12 first, then A.12s; A.13 recorded
+    separately).  ``-1``: never within ``max_steps``."""
+    A = np.asarray(a0, float).copy()
+    W = np.asarray(w0, float).copy()
+    eps = np.asarray(eps, float)
+    eps_a = np.asarray(eps_a, float)
+    B = A.shape[0]
+    K = np.full(B, -1)
+    lem = np.full(B, "", dtype=object)
+    K13 = np.full(B, -1)
+    h0 = (eps_a > 0) & (eps_a <= 1)
+    act = np.arange(B)
+    for k in range(max_steps + 1):
+        sign, r12, r12s = _float_eval(p, A[act], W[act], eps[act], eps_a[act], doctor)
+        ok_s = h0[act] & (sign > safety)
+        m12 = ok_s & (r12 < 1 - safety)
+        m12s = ok_s & ~m12 & (r12s < 1 - safety)
+        m13 = h0[act] & (r12 < 1 - safety) & (K13[act] < 0)
+        K13[act[m13]] = k
+        hit = m12 | m12s
+        K[act[hit]] = k
+        lem[act[m12]] = A12
+        lem[act[m12s]] = A12S
+        keep = ~hit & np.isfinite(r12s)
+        act = act[keep]
+        if act.size == 0 or k == max_steps:
+            break
+        A[act], W[act] = step(p, "bngd", A[act], W[act], eps[act], eps_a[act])
+    return {"K": K, "lemma": lem, "K_A13": K13}
+
+
+# ----------------------------------------------------------------------------------------------
+# certification at K
+# ----------------------------------------------------------------------------------------------
+
+
+def eigen_bounds_arb(p: OLSProblem):
+    """Arb balls containing ``lambda_min`` and ``lambda_max`` of ``H`` as given."""
+    from flint import acb_mat, arb
+    if p.diagonal is not None:
+        lam = [arb(float(x)) for x in p.diagonal]
+    else:
+        ev = acb_mat([[float(x) for x in r] for r in p.H]).eig()
+        lam = [e.real for e in ev]
+    lo = min(lam, key=lambda x: float(x.mid()))
+    hi = max(lam, key=lambda x: float(x.mid()))
+    lo_b = arb(lo.lower())
+    hi_b = arb(hi.upper())
+    return lo_b, hi_b
+
+
+@dataclass
+class Certificate:
+    K: int
+    lemma: str | None
+    certified: bool
+    margins: dict[str, float] = field(default_factory=dict)
+    bits: int = 0
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"K": self.K, "lemma": self.lemma, "certified": self.certified,
+                "margins": self.margins, "bits": self.bits, "note": self.note}
+
+
+def certify_at(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, lemmas=(A12, A12S),
+               bits: int = CERT_BITS, doctor: float = 1.0) -> Certificate:
+    """Enclose the exact state at step ``K`` (certified engine from the exact initial doubles)
+    and prove the hypotheses of the first lemma of ``lemmas`` that holds on the balls."""
+    from flint import arb, ctx
+
+    from .dynamics.certified import run_certified
+    kw = ({"H_diag": [float(x) for x in p.diagonal]} if p.diagonal is not None
+          else {"H": [[float(x) for x in r] for r in p.H]})
+    for b in (bits, 2 * bits, 4 * bits):
+        r = run_certified(u=[float(x) for x in p.u], w0=[float(x) for x in w0], eps=float(eps),
+                          eps_a=float(eps_a), a0=float(a0), method="bngd", steps=int(K),
+                          precision=b, **kw)
+        old = ctx.prec
+        ctx.prec = b
+        try:
+            lmin, lmax = eigen_bounds_arb(p)
+            uu = [arb(float(x)) for x in p.u]
+            Hm = ([[arb(float(p.diagonal[i])) if i == j else arb(0) for j in range(p.d)]
+                   for i in range(p.d)] if p.diagonal is not None
+                  else [[arb(float(x)) for x in row] for row in p.H])
+            if not all(x.is_finite() for x in r.w) or not r.a.is_finite():
+                continue
+            h = hypotheses(r.a, r.w, eps=arb(float(eps)), eps_a=arb(float(eps_a)), H=Hm,
+                           u=uu, lam_min=lmin, lam_max=lmax, sqrt=lambda x: x.sqrt(),
+                           doctor=doctor)
+            for lem in lemmas:
+                if holds(h, lem):
+                    return Certificate(int(K), lem, True, margins(h, lem), b)
+        finally:
+            ctx.prec = old
+    return Certificate(int(K), None, False, {}, b, "hypotheses not certain on the balls")
+
+
+def conclusion_violated(p: OLSProblem, *, a, w, eps, eps_a, steps: int = 200) -> np.ndarray:
+    """Float64 check of the lemmas' common conclusion from a state on: for ``steps`` steps
+    ``a_k y_k > 0`` and ``q_(k+1) <= q_k`` (Eq. 51; tolerance relative 1e-9 plus the float64
+    floor ``64 d 2^-52 kappa C^2``).  Returns a boolean per configuration (True: violated), for
+    batches ``a`` (B,), ``w`` (B, d)."""
+    A = np.asarray(a, float).copy()
+    W = np.asarray(w, float).copy()
+    C2 = float(p.u @ p.g)
+    floor = 64 * p.d * np.finfo(float).eps * p.kappa * C2
+    bad = np.zeros(A.shape[0], bool)
+    with np.errstate(all="ignore"):
+        s0 = np.sign(A * (W @ p.g))
+        q_prev = C2 - (W @ p.g) ** 2 / np.einsum("bi,bi->b", W @ p.H, W)
+        for _ in range(steps):
+            A, W = step(p, "bngd", A, W, eps, eps_a)
+            y = W @ p.g
+            q = C2 - y * y / np.einsum("bi,bi->b", W @ p.H, W)
+            bad |= (np.sign(A * y) != s0) | (q > q_prev * (1 + 1e-9) + floor) | ~np.isfinite(q)
+            q_prev = q
+    return bad
+
+
+def decide_batch(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000,
+                 certify: bool = True, doctor: float = 1.0) -> list[dict[str, Any]]:
+    """Decide a batch through the lemma chain: per configuration ``K``, the lemma, the
+    conclusion, margins, whether certified, or the reason it stays undecided."""
+    a0 = np.asarray(a0, float)
+    w0 = np.asarray(w0, float)
+    eps = np.asarray(eps, float)
+    eps_a = np.asarray(eps_a, float)
+    s = scan(p, a0=a0, w0=w0, eps=eps, eps_a=eps_a, max_steps=max_steps, doctor=doctor)
+    out = []
+    for j in range(len(a0)):
+        K, lem = int(s["K"][j]), s["lemma"][j]
+        rec: dict[str, Any] = {"K": K, "lemma": None, "decided": False}
+        if K < 0:
+            k13 = int(s["K_A13"][j])
+            if k13 >= 0:
+                K, lem = k13, A13
+            else:
+                rec["reason"] = (f"hypotheses of Lemmas A.12/A.12s/A.13 not met in float64 within "
+                                 f"{max_steps} steps")
+                out.append(rec)
+                continue
+        rec["K"] = K
+        if not certify:
+            rec.update(lemma=lem, decided=True, certified=False,
+                       conclusion=CONCLUSION[lem])
+            out.append(rec)
+            continue
+        lemmas = (A13,) if lem == A13 else (A12, A12S)
+        c = certify_at(p, a0=a0[j], w0=w0[j], eps=eps[j], eps_a=eps_a[j], K=K, lemmas=lemmas,
+                       doctor=doctor)
+        if not c.certified:
+            rec["reason"] = f"float64 hypotheses at K = {K} not certified on the balls ({c.note})"
+            out.append(rec)
+            continue
+        rec.update(lemma=c.lemma, decided=True, certified=True, margins=c.margins,
+                   bits=c.bits, conclusion=CONCLUSION[c.lemma])
+        out.append(rec)
+    return out
