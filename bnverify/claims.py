@@ -32,7 +32,10 @@ import numpy as np
 from .catalogue import BY_ID, IDS
 from .errors import BNVerifyError
 
-VERDICTS = ("verified", "refuted", "inconclusive", "not-encoded")
+#: ``skipped``: the check could not run here (an optional extra is missing: the reason and the
+#: install command are in the evidence); ``inconclusive`` is for checks that ran and could not
+#: decide.
+VERDICTS = ("verified", "refuted", "inconclusive", "skipped", "not-encoded")
 PROFILES = ("quick", "thorough")
 
 #: evidence classes, strongest first (docs/guide.md, "Evidence classes"):
@@ -62,6 +65,8 @@ def claim_class(verdict: str, results: list[MethodResult]) -> str | None:
     -- for ``refuted`` the refuting methods, for ``verified`` the verifying ones (all of them),
     for ``inconclusive`` the inconclusive ones (the evidence that left it open); ``None`` for
     ``not-encoded`` (no method)."""
+    if verdict == "skipped":
+        return None
     deciding = [r.evidence_class or method_class(r.method) for r in results if r.verdict == verdict]
     if not deciding:
         return None
@@ -307,11 +312,15 @@ def resolve_ids(ids: list[str] | None) -> list[str]:
 
 def combine(results: list[MethodResult]) -> str:
     """A claim's verdict from its methods: ``refuted`` if any method refutes; ``verified`` if at
-    least one verifies and none is inconclusive; ``not-encoded`` if there is no method; otherwise
-    ``inconclusive``."""
+    least one verifies and none is inconclusive; ``not-encoded`` if there is no method;
+    ``skipped`` if every method was skipped (an optional extra missing; skipped methods are
+    otherwise left out: a claim with another deciding method keeps that method's verdict);
+    otherwise ``inconclusive``."""
     if not results:
         return "not-encoded"
-    verdicts = [r.verdict for r in results]
+    verdicts = [r.verdict for r in results if r.verdict != "skipped"]
+    if not verdicts:
+        return "skipped"
     if "refuted" in verdicts:
         return "refuted"
     if all(v == "verified" for v in verdicts):
@@ -325,6 +334,10 @@ class ClaimResult:
     verdict: str
     results: list[MethodResult]
     seconds: float = 0.0
+    #: refuted claims only (``bnverify.severity``): substantive | degenerate | reading | threshold
+    severity: str | None = None
+    severity_reason: str | None = None
+    severity_details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def methods(self) -> list[str]:
@@ -334,7 +347,7 @@ class ClaimResult:
     def evidence(self) -> str:
         if not self.results:
             return "no check encoded for this claim yet"
-        key = {"refuted": 0, "inconclusive": 1, "verified": 2, "not-encoded": 3}
+        key = {"refuted": 0, "inconclusive": 1, "verified": 2, "skipped": 3, "not-encoded": 4}
         first = sorted(
             self.results,
             key=lambda r: (
@@ -377,6 +390,9 @@ class ClaimResult:
             "statement": entry.statement,
             "reading": reading_for(self.id),
             "seconds": round(self.seconds, 3),
+            "severity": self.severity,
+            "severity_reason": self.severity_reason,
+            "severity_details": to_jsonable(self.severity_details) if self.severity else None,
             "details": [r.to_json() for r in self.results],
         }
 
@@ -403,7 +419,14 @@ def run_claim(claim_id: str, ctx: CheckContext, include_slow: bool = True) -> Cl
             res.evidence_class = method_class(res.method)
         res.seconds = time.perf_counter() - t1
         results.append(res)
-    return ClaimResult(claim_id, combine(results), results, time.perf_counter() - t0)
+    cr = ClaimResult(claim_id, combine(results), results)
+    if cr.verdict == "refuted":
+        from .severity import assess
+
+        sev = assess(cr, ctx)
+        cr.severity, cr.severity_reason, cr.severity_details = sev.severity, sev.reason, sev.details
+    cr.seconds = time.perf_counter() - t0
+    return cr
 
 
 def to_jsonable(obj: Any) -> Any:
