@@ -141,23 +141,29 @@ def classify(nb: Neighbourhood, special: str, generic: str = "") -> Severity:
 # thresholds of experiment claims
 # ----------------------------------------------------------------------------------------------
 
-_NEED = re.compile(
-    r"(?P<measured>[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*(?:x|decades)?[^()]{0,40}?\(need "
-    r"(?P<op>>=|<=|>|<) ?(?P<thr>[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?P<unit>x)?\)"
-)
+_NEED = re.compile(r"\(need (?P<op>>=|<=|>|<) ?(?P<thr>[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)"
+                   r"(?P<unit>x)?\)")
+_NUM = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
 def flips_at(evidence: str) -> list[dict[str, Any]]:
-    """Thresholds named in an experiment's evidence (``... 5.2x GD's ... (need >= 10x)``): each
-    with the measured value, the threshold, and ``flips_at`` -- the threshold at which the verdict
-    would change (the measured value itself)."""
+    """Thresholds named in an experiment's evidence (``... tau +0.00 (need >= 0.6)``): each with
+    the measured value (the last number before ``(need ...)``), the threshold, and ``flips_at``
+    -- the threshold at which the verdict would change (the measured value itself)."""
     out = []
     for m in _NEED.finditer(evidence):
+        before = evidence[max(0, m.start() - 60): m.start()]
+        nums = _NUM.findall(before)
+        if m.group("unit"):  # a ratio threshold: the last ratio measured ("5.2x")
+            nums = re.findall(r"([-+]?\d+(?:\.\d+)?)x\b", before) or nums
+        if not nums:
+            continue
+        v = float(nums[-1])
         out.append({
-            "measured": float(m.group("measured")),
+            "measured": v,
             "threshold": f"{m.group('op')} {m.group('thr')}{m.group('unit') or ''}",
-            "flips_at": float(m.group("measured")),
-            "text": m.group(0)[-120:],
+            "flips_at": v,
+            "text": (before + m.group(0)).strip(),
         })
     return out
 

