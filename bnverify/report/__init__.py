@@ -18,14 +18,18 @@ from typing import Any
 from ..claims import EVIDENCE_CLASSES
 from ..errors import BNVerifyError
 from ..safeio import staged_dir
+from ..severity import MEANING, SEVERITIES
 
-VERDICT_ORDER = ("refuted", "inconclusive", "verified", "not-encoded")
+VERDICT_ORDER = ("refuted", "inconclusive", "skipped", "verified", "not-encoded")
 COLOURS = {
     "verified": "#1a7f37",
     "refuted": "#cf222e",
     "inconclusive": "#9a6700",
+    "skipped": "#8c959f",
     "not-encoded": "#57606a",
 }
+#: verdicts a results document may lack in its summary (written before they existed)
+OPTIONAL_SUMMARY = ("skipped",)
 
 
 #: deepest nesting accepted in a saved results document (``report --from``)
@@ -66,6 +70,8 @@ def validate_results(doc: Any, source: str = "results") -> None:
     if not isinstance(summary, dict):
         raise bad("summary: not an object")
     for v in COLOURS:
+        if v in OPTIONAL_SUMMARY and v not in summary:
+            continue
         n = summary.get(v)
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise bad(f"summary.{v}: missing or not a non-negative integer")
@@ -88,6 +94,11 @@ def validate_results(doc: Any, source: str = "results") -> None:
         for key in ("where", "statement", "reading"):
             if c.get(key) is not None and not isinstance(c[key], str):
                 raise bad(f"{where}.{key}: not a string")
+        sev = c.get("severity")
+        if sev is not None and sev not in SEVERITIES:
+            raise bad(f"{where}.severity: unknown severity {str(sev)[:30]!r}")
+        if c.get("severity_reason") is not None and not isinstance(c["severity_reason"], str):
+            raise bad(f"{where}.severity_reason: not a string")
         cls = c.get("evidence_class")
         if cls is not None and cls not in EVIDENCE_CLASSES:
             raise bad(f"{where}.evidence_class: unknown class {str(cls)[:30]!r}")
@@ -127,6 +138,40 @@ def _class_line(doc: dict[str, Any]) -> str:
     return summary_line(doc)
 
 
+def _counts_line(doc: dict[str, Any]) -> str:
+    """``65 claims: 39 verified, 22 refuted, 4 inconclusive, 0 not encoded`` (skipped only when
+    there are any)."""
+    s = doc["summary"]
+    skipped = f"{s['skipped']} skipped, " if s.get("skipped") else ""
+    return (f"{len(doc['claims'])} claims: {s['verified']} verified, {s['refuted']} refuted, "
+            f"{s['inconclusive']} inconclusive, {skipped}{s['not-encoded']} not encoded")
+
+
+def _severity_line(doc: dict[str, Any]) -> str:
+    from ..commands.check import severity_line
+
+    return severity_line(doc)
+
+
+def _sev(c: dict[str, Any]) -> str:
+    return c.get("severity") or "-"
+
+
+def _groups(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    from ..commands.check import ordered
+
+    return ordered(doc)
+
+
+SEVERITY_NOTE = (
+    "Severity of a refutation: "
+    + "; ".join(f"**{k}** ({v})" for k, v in MEANING.items())
+    + ". It is computed from the claim's own counterexample where possible (small generic "
+    "perturbations of it re-tested with the claim's predicate; `severity_details.computed`); a "
+    "`reading` gives the verdict under both readings, a `threshold` the value at which the "
+    "verdict would flip (`flips_at`)."
+)
+
 CLASS_NOTE = (
     "Evidence classes: **proof** (exact symbolic or rational arithmetic), **certified** (ball "
     "arithmetic, python-flint arb, decides it), **sampled** (property / Monte Carlo / sweep "
@@ -145,16 +190,17 @@ def _short(obj: Any, limit: int = 4000) -> str:
 
 
 def render_markdown(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
-    s = doc["summary"]
     env = doc.get("environment", {})
     out = [
         "# bnverify report: On the Convergence and Robustness of Batch Normalization",
         "",
-        f"{len(doc['claims'])} claims checked: **{s['verified']} verified**, "
-        f"**{s['refuted']} refuted**, {s['inconclusive']} inconclusive, "
-        f"{s['not-encoded']} not encoded.",
+        f"{_counts_line(doc)}.",
+        "",
+        f"Refuted by severity: {_severity_line(doc)}.",
         "",
         f"By evidence class: {_class_line(doc)}.",
+        "",
+        SEVERITY_NOTE,
         "",
         CLASS_NOTE,
         "",
@@ -164,25 +210,35 @@ def render_markdown(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
         "",
         "## Verdicts",
         "",
-        "| ID | verdict | class | methods | evidence |",
-        "|---|---|---|---|---|",
+        "Substantive refutations first, then the other refutations by severity, then the other "
+        "verdicts.",
+        "",
     ]
-    for c in doc["claims"]:
-        ev = c["evidence"].replace("|", "\\|")
-        out.append(
-            f"| [{c['id']}](#{_anchor(c['id'])}) | {c['verdict']} | {_cls(c)} | "
-            f"{', '.join(dict.fromkeys(c['methods'])) or '-'} | {ev} |"
-        )
-    out += ["", "## Claims", ""]
-    for c in doc["claims"]:
+    for name, cs in _groups(doc):
+        out += [f"### {name} ({len(cs)})", "", "| ID | verdict | severity | class | methods | "
+                "evidence |", "|---|---|---|---|---|---|"]
+        for c in cs:
+            ev = c["evidence"].replace("|", "\\|")
+            if c.get("severity_reason"):
+                ev = f"**severity:** {c['severity_reason']}; ".replace("|", "\\|") + ev
+            out.append(
+                f"| [{c['id']}](#{_anchor(c['id'])}) | {c['verdict']} | {_sev(c)} | {_cls(c)} | "
+                f"{', '.join(dict.fromkeys(c['methods'])) or '-'} | {ev} |"
+            )
+        out.append("")
+    out += ["## Claims", ""]
+    for c in [c for _, cs in _groups(doc) for c in cs]:
+        sev = f", severity: **{c['severity']}**" if c.get("severity") else ""
         out += [
             f"### {c['id']}",
             "",
-            f"*{c.get('where', '')}* — verdict: **{c['verdict']}** (evidence: {_cls(c)})",
+            f"*{c.get('where', '')}* — verdict: **{c['verdict']}** (evidence: {_cls(c)}{sev})",
             "",
             f"Statement as printed: {c.get('statement', '')}",
             "",
         ]
+        if c.get("severity_reason"):
+            out += [f"Severity ({c['severity']}): {c['severity_reason']}", ""]
         if c.get("reading"):
             out += [f"Reading: {c['reading']}", ""]
         for d in c.get("details", []):
@@ -218,8 +274,9 @@ def render_markdown(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
 
 
 def render_verdicts(doc: dict[str, Any]) -> str:
-    """A compact Markdown verdict table with the corrected statements (docs/verdicts.md)."""
-    s = doc["summary"]
+    """docs/verdicts.md: counts per verdict, per severity and per evidence class; the refutations
+    grouped by severity (substantive first), each with its severity reason; the full verdict
+    table in catalogue order (with a severity column); the corrected statements by severity."""
     env = doc.get("environment", {})
     pk = env.get("packages", {})
     out = [
@@ -230,29 +287,54 @@ def render_verdicts(doc: dict[str, Any]) -> str:
         + ", ".join(f"{k} {v}" for k, v in pk.items() if v)
         + f"; {doc.get('elapsed_seconds', '?')} s on {env.get('cpu_count', '?')} cores).",
         "",
-        f"**{len(doc['claims'])} claims: {s['verified']} verified, {s['refuted']} refuted, "
-        f"{s['inconclusive']} inconclusive, {s['not-encoded']} not encoded.**",
+        f"**{_counts_line(doc)}.**",
+        "",
+        f"Refuted by severity: {_severity_line(doc)}.",
         "",
         f"By evidence class: {_class_line(doc)}.",
         "",
+        SEVERITY_NOTE,
+        "",
         CLASS_NOTE,
         "",
-        "| ID | where | verdict | class | methods | evidence |",
-        "|---|---|---|---|---|---|",
+        "## Refutations by severity",
+        "",
+    ]
+    for name, cs in _groups(doc):
+        if not name.startswith("refuted"):
+            continue
+        sev = name.split(": ", 1)[-1]
+        out += [f"### {sev} ({len(cs)})" + (f": {MEANING[sev]}" if sev in MEANING else ""), ""]
+        for c in cs:
+            out.append(f"- **{c['id']}** ({c.get('where', '')}; {_cls(c)}): "
+                       f"{c.get('severity_reason') or ''}")
+        out.append("")
+    out += [
+        "## All claims (catalogue order)",
+        "",
+        "| ID | where | verdict | severity | class | methods | evidence |",
+        "|---|---|---|---|---|---|---|",
     ]
     for c in doc["claims"]:
         ev = c["evidence"].replace("|", "\\|")
         out.append(
-            f"| {c['id']} | {c.get('where', '')} | {c['verdict']} | {_cls(c)} | "
+            f"| {c['id']} | {c.get('where', '')} | {c['verdict']} | {_sev(c)} | {_cls(c)} | "
             f"{', '.join(dict.fromkeys(c['methods'])) or '-'} | {ev} |"
         )
     corr = [c for c in doc["claims"] if c.get("correction") and c["verdict"] == "refuted"]
     if corr:
         out += ["", "## Corrected statements (each checked by the toolkit)", ""]
-        for c in corr:
-            k = c["correction"]
-            out.append(f"- **{c['id']}** ({k['verdict']}): {k['statement']}")
-    return "\n".join(out) + "\n"
+        for sev in (*SEVERITIES, None):
+            cs = [c for c in corr if c.get("severity") == sev
+                  or (sev is None and c.get("severity") not in SEVERITIES)]
+            if not cs:
+                continue
+            out += [f"### {sev or 'refuted'}", ""]
+            for c in cs:
+                k = c["correction"]
+                out.append(f"- **{c['id']}** ({k['verdict']}): {k['statement']}")
+            out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def _anchor(cid: str) -> str:
@@ -261,26 +343,36 @@ def _anchor(cid: str) -> str:
 
 def render_html(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
     e = html.escape
-    s = doc["summary"]
     env = doc.get("environment", {})
     rows = []
-    for c in doc["claims"]:
-        col = COLOURS.get(c["verdict"], "#000")
-        rows.append(
-            f"<tr><td><a href='#{_anchor(c['id'])}'>{e(c['id'])}</a></td>"
-            f"<td><span class='v' style='background:{col}'>{e(c['verdict'])}</span></td>"
-            f"<td class='cls'>{e(_cls(c))}</td>"
-            f"<td>{e(', '.join(dict.fromkeys(c['methods'])) or '-')}</td>"
-            f"<td>{e(c['evidence'])}</td></tr>"
-        )
+    for name, cs in _groups(doc):
+        sev = name.split(": ", 1)[1] if name.startswith("refuted: ") else None
+        rows.append(f"<tr class='group'><th colspan='6'>{e(name)} ({len(cs)})"
+                    + (f" — {e(MEANING[sev])}" if sev else "") + "</th></tr>")
+        for c in cs:
+            col = COLOURS.get(c["verdict"], "#000")
+            reason = (f"<br><small><b>severity:</b> {e(c['severity_reason'])}</small>"
+                      if c.get("severity_reason") else "")
+            rows.append(
+                f"<tr><td><a href='#{_anchor(c['id'])}'>{e(c['id'])}</a></td>"
+                f"<td><span class='v' style='background:{col}'>{e(c['verdict'])}</span></td>"
+                f"<td class='sev'>{e(_sev(c))}</td>"
+                f"<td class='cls'>{e(_cls(c))}</td>"
+                f"<td>{e(', '.join(dict.fromkeys(c['methods'])) or '-')}</td>"
+                f"<td>{e(c['evidence'])}{reason}</td></tr>"
+            )
     sections = []
-    for c in doc["claims"]:
+    for c in [c for _, cs in _groups(doc) for c in cs]:
         col = COLOURS.get(c["verdict"], "#000")
         parts = [
             f"<section id='{_anchor(c['id'])}'><h3>{e(c['id'])} "
             f"<span class='v' style='background:{col}'>{e(c['verdict'])}</span> "
-            f"<small class='cls'>evidence: {e(_cls(c))}</small></h3>",
+            f"<small class='cls'>evidence: {e(_cls(c))}</small>"
+            + (f" <small class='sev'>severity: {e(c['severity'])}</small>" if c.get("severity")
+               else "") + "</h3>",
             f"<p class='where'>{e(c.get('where', ''))}</p>",
+            *([f"<p><b>Severity</b> ({e(c['severity'])}): {e(c['severity_reason'])}</p>"]
+              if c.get("severity_reason") else []),
             f"<p><b>Statement as printed:</b> <code>{e(c.get('statement', ''))}</code></p>",
         ]
         if c.get("reading"):
@@ -332,15 +424,16 @@ img {{ max-width: 100%; }}
 <body>
 <h1>bnverify report</h1>
 <p>On the Convergence and Robustness of Batch Normalization: {len(doc["claims"])} claims checked:
-<b id="summary">{s["verified"]} verified, {s["refuted"]} refuted, {s["inconclusive"]} inconclusive,
-{s["not-encoded"]} not encoded</b>.</p>
+<b id="summary">{e(_counts_line(doc).split(": ", 1)[1])}</b>.</p>
+<p id="by-severity">Refuted by severity: {e(_severity_line(doc))}.</p>
 <p id="by-class">By evidence class: {e(_class_line(doc))}.</p>
+<p><small>{e(SEVERITY_NOTE.replace("**", "").replace("`", ""))}</small></p>
 <p><small>{e(CLASS_NOTE.replace("**", ""))}</small></p>
 <p>Profile <code>{e(doc["profile"])}</code>, seed <code>{doc["seed"]}</code>, bnverify
 {e(str(doc["bnverify"]))}, Python {e(str(env.get("python", "?")))}, {env.get("cpu_count", "?")} cores,
 {doc.get("elapsed_seconds", "?")} s.</p>
 <h2>Verdicts</h2>
-<table><tr><th>ID</th><th>verdict</th><th>class</th><th>methods</th><th>evidence</th></tr>
+<table><tr><th>ID</th><th>verdict</th><th>severity</th><th>class</th><th>methods</th><th>evidence</th></tr>
 {"".join(rows)}
 </table>
 <h2>Claims</h2>
