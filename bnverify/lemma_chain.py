@@ -255,37 +255,66 @@ class Certificate:
                 "margins": self.margins, "bits": self.bits, "note": self.note}
 
 
-def certify_at(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, lemmas=(A12, A12S),
-               bits: int = CERT_BITS, doctor: float = 1.0) -> Certificate:
-    """Enclose the exact state at step ``K`` (certified engine from the exact initial doubles)
-    and prove the hypotheses of the first lemma of ``lemmas`` that holds on the balls."""
-    from flint import arb, ctx
+def _problem_arb(p: OLSProblem):
+    from flint import arb
+    lmin, lmax = eigen_bounds_arb(p)
+    uu = [arb(float(x)) for x in p.u]
+    if p.diagonal is not None:
+        h = [arb(float(x)) for x in p.diagonal]
 
+        def Hm(x):
+            return [hi * xi for hi, xi in zip(h, x, strict=True)]
+    else:
+        Hm = [[arb(float(x)) for x in row] for row in p.H]
+    return lmin, lmax, uu, Hm
+
+
+def certified_state(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, bits: int = CERT_BITS):
+    """Arb balls ``(a_K, w_K)`` containing the exact BNGD iterate at step ``K`` of the
+    configuration (inputs read as the exact doubles given); None if the balls are not finite."""
     from .dynamics.certified import run_certified
     kw = ({"H_diag": [float(x) for x in p.diagonal]} if p.diagonal is not None
           else {"H": [[float(x) for x in r] for r in p.H]})
+    r = run_certified(u=[float(x) for x in p.u], w0=[float(x) for x in w0], eps=float(eps),
+                      eps_a=float(eps_a), a0=float(a0), method="bngd", steps=int(K),
+                      precision=bits, **kw)
+    if not all(x.is_finite() for x in r.w) or r.a is None or not r.a.is_finite():
+        return None
+    return r.a, list(r.w)
+
+
+def certified_hypotheses(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, bits: int = CERT_BITS,
+                         doctor: float = 1.0) -> dict[str, Any] | None:
+    """:func:`hypotheses` evaluated in Arb (``bits``) on the balls of the exact state at ``K``
+    (None if the certified run's balls are not finite)."""
+    from flint import arb, ctx
+    st = certified_state(p, a0=a0, w0=w0, eps=eps, eps_a=eps_a, K=K, bits=bits)
+    if st is None:
+        return None
+    old = ctx.prec
+    ctx.prec = bits
+    try:
+        lmin, lmax, uu, Hm = _problem_arb(p)
+        return hypotheses(st[0], st[1], eps=arb(float(eps)), eps_a=arb(float(eps_a)), H=Hm,
+                          u=uu, lam_min=lmin, lam_max=lmax, sqrt=lambda x: x.sqrt(),
+                          doctor=doctor)
+    finally:
+        ctx.prec = old
+
+
+def certify_at(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, lemmas=(A12, A12S),
+               bits: int = CERT_BITS, doctor: float = 1.0) -> Certificate:
+    """Enclose the exact state at step ``K`` (certified engine from the exact initial doubles)
+    and prove the hypotheses of the first lemma of ``lemmas`` that holds on the balls (at
+    ``bits``, then twice and four times as many bits)."""
     for b in (bits, 2 * bits, 4 * bits):
-        r = run_certified(u=[float(x) for x in p.u], w0=[float(x) for x in w0], eps=float(eps),
-                          eps_a=float(eps_a), a0=float(a0), method="bngd", steps=int(K),
-                          precision=b, **kw)
-        old = ctx.prec
-        ctx.prec = b
-        try:
-            lmin, lmax = eigen_bounds_arb(p)
-            uu = [arb(float(x)) for x in p.u]
-            Hm = ([[arb(float(p.diagonal[i])) if i == j else arb(0) for j in range(p.d)]
-                   for i in range(p.d)] if p.diagonal is not None
-                  else [[arb(float(x)) for x in row] for row in p.H])
-            if not all(x.is_finite() for x in r.w) or not r.a.is_finite():
-                continue
-            h = hypotheses(r.a, r.w, eps=arb(float(eps)), eps_a=arb(float(eps_a)), H=Hm,
-                           u=uu, lam_min=lmin, lam_max=lmax, sqrt=lambda x: x.sqrt(),
-                           doctor=doctor)
-            for lem in lemmas:
-                if holds(h, lem):
-                    return Certificate(int(K), lem, True, margins(h, lem), b)
-        finally:
-            ctx.prec = old
+        h = certified_hypotheses(p, a0=a0, w0=w0, eps=eps, eps_a=eps_a, K=K, bits=b,
+                                 doctor=doctor)
+        if h is None:
+            continue
+        for lem in lemmas:
+            if holds(h, lem):
+                return Certificate(int(K), lem, True, margins(h, lem), b)
     return Certificate(int(K), None, False, {}, b, "hypotheses not certain on the balls")
 
 
