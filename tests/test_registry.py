@@ -24,3 +24,14 @@ def test_combine_rule():
     assert combine([v, v]) == "verified"
     assert combine([v, i]) == "inconclusive"
     assert combine([v, i, r]) == "refuted"
+
+
+def test_combine_skipped():
+    """``skipped`` only when every method was skipped; skipped methods never decide otherwise."""
+    s = MethodResult("skipped", "network", "torch not installed: skipped (pip install ...)")
+    v = MethodResult("verified", "a", "x")
+    r = MethodResult("refuted", "b", "y")
+    assert combine([s]) == "skipped"
+    assert combine([s, s]) == "skipped"
+    assert combine([s, v]) == "verified"
+    assert combine([s, r]) == "refuted"
