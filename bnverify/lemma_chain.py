@@ -77,20 +77,28 @@ from .model import OLSProblem
 
 #: lemma names in the order they are tried at a step
 A12, A12S, A13 = "A.12", "A.12s", "A.13"
+#: MBNGD (Eq. 81): Lemma B.2 as printed and with the state's constants
+B2, B2S = "B.2", "B.2s"
 LEMMA_TEXT = {
     A12: "Lemma A.12 as printed (a_K y_K > 0, eps/||w_K||^2 < eps0 = 1/(2 C_a kappa lambda_max "
          "||u||^2)) -> Lemma A.11 -> global minimiser",
     A12S: "Lemma A.12 with the constants of the state at K (a_K y_K > 0, eps A C lambda_max < "
           "2 m_K ||w_K||^2) -> Lemma A.11 -> global minimiser",
     A13: "Lemma A.13 as printed (eps/||w_K||^2 < eps0) -> converges (saddle or minimiser)",
+    B2: "Lemma B.2 as printed (MBNGD; w_K^T g != 0, eps/||w_K||^2 < eps0 = 2/(kappa lambda_max "
+        "||u||^2)) -> Lemma A.11 -> global minimiser",
+    B2S: "Lemma B.2 with the constants of the state at K (MBNGD; w_K^T g != 0, eps C^2 "
+         "lambda_max < 2 m_K ||w_K||^2) -> Lemma A.11 -> global minimiser",
 }
-CONCLUSION = {A12: "minimiser", A12S: "minimiser", A13: "stationary"}
+CONCLUSION = {A12: "minimiser", A12S: "minimiser", A13: "stationary", B2: "minimiser",
+              B2S: "minimiser"}
+LEMMAS = {"bngd": (A12, A12S), "mbngd": (B2, B2S)}
 #: working precision of the certified run to K (bits); doubled once if a check is not certified
 CERT_BITS = 128
 
 
-def hypotheses(a, w, *, eps, eps_a, H, u, lam_min, lam_max, sqrt, doctor: float = 1.0
-               ) -> dict[str, Any]:
+def hypotheses(a, w, *, eps, eps_a, H, u, lam_min, lam_max, sqrt, doctor: float = 1.0,
+               method: str = "bngd") -> dict[str, Any]:
     """The quantities of the module docstring at one state, for any number type (Arb balls,
     mpmath numbers, floats): ``w``, ``u`` sequences, ``H`` a nested sequence (or a callable
     ``x -> H x``).  ``doctor`` multiplies the bound of (H2s) (tests: a lemma whose constant is
@@ -116,6 +124,9 @@ def hypotheses(a, w, *, eps, eps_a, H, u, lam_min, lam_max, sqrt, doctor: float 
     w2 = dot(w, w)
     u2 = dot(u, u)
     q = C2 - y * y / s2
+    if method == "mbngd":  # a_k := y_k / sigma_k (Eq. 81); eps_a plays no role
+        a = y / sig
+        eps_a = eps_a * 0 + 1
     absa = abs(a)
     Ca = _max(absa / C, 1)  # max(1, |a_K|/C)
     A = Ca * C
@@ -124,7 +135,10 @@ def hypotheses(a, w, *, eps, eps_a, H, u, lam_min, lam_max, sqrt, doctor: float 
     qq = _max(q, 0)  # q >= 0 exactly; its ball may reach below 0
     m = (C2 - qq) / (sqrt(u2) + sqrt(qq / lam_min)) ** 2
     r12s = eps * A * C * lam_max / (2 * m * w2) / doctor
-    return {"sign": a * y / (sig * C2), "r_A12": r12, "r_A12s": r12s, "eps_a": eps_a,
+    # Lemma B.2 (MBNGD): eps^_k = eps y^2/sigma^4 <= eps kappa ||u||^2 / ||w_k||^2 (Eq. 82)
+    rb2 = kappa * lam_max * u2 * eps / (2 * w2)
+    return {"sign": a * y / (sig * C2), "r_A12": r12, "r_A12s": r12s, "r_B2": rb2,
+            "r_B2s": r12s, "eps_a": eps_a,
             "q": q, "C": C, "w_norm2": w2, "y": y, "sigma2": s2, "m": m, "C_a": Ca}
 
 
@@ -147,6 +161,8 @@ def holds(h: dict[str, Any], lemma: str) -> bool:
         return h0 and bool(h["sign"] > 0) and bool(h["r_A12s"] < 1)
     if lemma == A13:
         return h0 and bool(h["r_A12"] < 1)
+    if lemma in (B2, B2S):
+        return bool(h["sign"] > 0) and bool(h["r_B2" if lemma == B2 else "r_B2s"] < 1)
     raise ValueError(lemma)
 
 
@@ -154,7 +170,7 @@ def margins(h: dict[str, Any], lemma: str) -> dict[str, float]:
     """Margins (lower ends for balls): ``sign`` and ``1 - r`` of the lemma's bound."""
     def lo(x):
         return float(x.lower()) if hasattr(x, "lower") else float(x)
-    r = h["r_A12"] if lemma in (A12, A13) else h["r_A12s"]
+    r = h[{A12: "r_A12", A13: "r_A12", A12S: "r_A12s", B2: "r_B2", B2S: "r_B2s"}[lemma]]
     out = {"bound": lo(1 - r)}
     if lemma != A13:
         out["sign"] = lo(h["sign"])
@@ -166,8 +182,10 @@ def margins(h: dict[str, Any], lemma: str) -> dict[str, float]:
 # ----------------------------------------------------------------------------------------------
 
 
-def _float_eval(p: OLSProblem, A: np.ndarray, W: np.ndarray, eps, eps_a, doctor=1.0):
-    """Vectorised float64 version of :func:`hypotheses` (batch ``A`` (B,), ``W`` (B, d))."""
+def _float_eval(p: OLSProblem, A: np.ndarray, W: np.ndarray, eps, eps_a, doctor=1.0,
+                method: str = "bngd"):
+    """Vectorised float64 version of :func:`hypotheses` (batch ``A`` (B,), ``W`` (B, d)):
+    ``(sign, r of the printed lemma, r of the state-constant lemma)``."""
     H, u = p.H, p.u
     g = p.g
     C2 = float(u @ g)
@@ -179,19 +197,24 @@ def _float_eval(p: OLSProblem, A: np.ndarray, W: np.ndarray, eps, eps_a, doctor=
         w2 = np.einsum("bi,bi->b", W, W)
         u2 = float(u @ u)
         q = np.maximum(C2 - y * y / s2, 0.0)
+        if method == "mbngd":
+            A = y / np.sqrt(s2)
         Ca = np.maximum(1.0, np.abs(A) / C)
         r12 = 2 * Ca * (lmax / lmin) * lmax * u2 * eps / w2
         m = (C2 - q) / (math.sqrt(u2) + np.sqrt(q / lmin)) ** 2
         r12s = eps * Ca * C * C * lmax / (2 * m * w2) / doctor
         sign = A * y / (np.sqrt(s2) * C2)
+        if method == "mbngd":
+            r12 = (lmax / lmin) * lmax * u2 * eps / (2 * w2)
     return sign, r12, r12s
 
 
 def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: float = 1.0,
-         safety: float = 1e-6) -> dict[str, np.ndarray]:
+         safety: float = 1e-6, method: str = "bngd") -> dict[str, np.ndarray]:
     """First step ``K`` (float64 iterates) at which each configuration satisfies a lemma's
     hypotheses with float64 margins above ``safety`` (A.12 first, then A.12s; A.13 recorded
-    separately).  ``-1``: never within ``max_steps``."""
+    separately; for ``method="mbngd"`` B.2 then B.2s).  ``-1``: never within ``max_steps``."""
+    printed, state = LEMMAS[method]
     A = np.asarray(a0, float).copy()
     W = np.asarray(w0, float).copy()
     eps = np.asarray(eps, float)
@@ -200,24 +223,25 @@ def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: f
     K = np.full(B, -1)
     lem = np.full(B, "", dtype=object)
     K13 = np.full(B, -1)
-    h0 = (eps_a > 0) & (eps_a <= 1)
+    h0 = (eps_a > 0) & (eps_a <= 1) if method == "bngd" else np.ones(B, bool)
     act = np.arange(B)
     for k in range(max_steps + 1):
-        sign, r12, r12s = _float_eval(p, A[act], W[act], eps[act], eps_a[act], doctor)
+        sign, r12, r12s = _float_eval(p, A[act], W[act], eps[act], eps_a[act], doctor,
+                                      method)
         ok_s = h0[act] & (sign > safety)
         m12 = ok_s & (r12 < 1 - safety)
         m12s = ok_s & ~m12 & (r12s < 1 - safety)
-        m13 = h0[act] & (r12 < 1 - safety) & (K13[act] < 0)
+        m13 = h0[act] & (r12 < 1 - safety) & (K13[act] < 0) & (method == "bngd")
         K13[act[m13]] = k
         hit = m12 | m12s
         K[act[hit]] = k
-        lem[act[m12]] = A12
-        lem[act[m12s]] = A12S
+        lem[act[m12]] = printed
+        lem[act[m12s]] = state
         keep = ~hit & np.isfinite(r12s)
         act = act[keep]
         if act.size == 0 or k == max_steps:
             break
-        A[act], W[act] = step(p, "bngd", A[act], W[act], eps[act], eps_a[act])
+        A[act], W[act] = step(p, method, A[act], W[act], eps[act], eps_a[act])
     return {"K": K, "lemma": lem, "K_A13": K13}
 
 
@@ -269,14 +293,15 @@ def _problem_arb(p: OLSProblem):
     return lmin, lmax, uu, Hm
 
 
-def certified_state(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, bits: int = CERT_BITS):
+def certified_state(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, bits: int = CERT_BITS,
+                    method: str = "bngd"):
     """Arb balls ``(a_K, w_K)`` containing the exact BNGD iterate at step ``K`` of the
     configuration (inputs read as the exact doubles given); None if the balls are not finite."""
     from .dynamics.certified import run_certified
     kw = ({"H_diag": [float(x) for x in p.diagonal]} if p.diagonal is not None
           else {"H": [[float(x) for x in r] for r in p.H]})
     r = run_certified(u=[float(x) for x in p.u], w0=[float(x) for x in w0], eps=float(eps),
-                      eps_a=float(eps_a), a0=float(a0), method="bngd", steps=int(K),
+                      eps_a=float(eps_a), a0=float(a0), method=method, steps=int(K),
                       precision=bits, **kw)
     if not all(x.is_finite() for x in r.w) or r.a is None or not r.a.is_finite():
         return None
@@ -284,11 +309,11 @@ def certified_state(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, bits: int = CE
 
 
 def certified_hypotheses(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, bits: int = CERT_BITS,
-                         doctor: float = 1.0) -> dict[str, Any] | None:
+                         doctor: float = 1.0, method: str = "bngd") -> dict[str, Any] | None:
     """:func:`hypotheses` evaluated in Arb (``bits``) on the balls of the exact state at ``K``
     (None if the certified run's balls are not finite)."""
     from flint import arb, ctx
-    st = certified_state(p, a0=a0, w0=w0, eps=eps, eps_a=eps_a, K=K, bits=bits)
+    st = certified_state(p, a0=a0, w0=w0, eps=eps, eps_a=eps_a, K=K, bits=bits, method=method)
     if st is None:
         return None
     old = ctx.prec
@@ -297,19 +322,19 @@ def certified_hypotheses(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, bits: int
         lmin, lmax, uu, Hm = _problem_arb(p)
         return hypotheses(st[0], st[1], eps=arb(float(eps)), eps_a=arb(float(eps_a)), H=Hm,
                           u=uu, lam_min=lmin, lam_max=lmax, sqrt=lambda x: x.sqrt(),
-                          doctor=doctor)
+                          doctor=doctor, method=method)
     finally:
         ctx.prec = old
 
 
 def certify_at(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, lemmas=(A12, A12S),
-               bits: int = CERT_BITS, doctor: float = 1.0) -> Certificate:
+               bits: int = CERT_BITS, doctor: float = 1.0, method: str = "bngd") -> Certificate:
     """Enclose the exact state at step ``K`` (certified engine from the exact initial doubles)
     and prove the hypotheses of the first lemma of ``lemmas`` that holds on the balls (at
     ``bits``, then twice and four times as many bits)."""
     for b in (bits, 2 * bits, 4 * bits):
         h = certified_hypotheses(p, a0=a0, w0=w0, eps=eps, eps_a=eps_a, K=K, bits=b,
-                                 doctor=doctor)
+                                 doctor=doctor, method=method)
         if h is None:
             continue
         for lem in lemmas:
@@ -318,7 +343,8 @@ def certify_at(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, lemmas=(A12, A12S),
     return Certificate(int(K), None, False, {}, b, "hypotheses not certain on the balls")
 
 
-def conclusion_violated(p: OLSProblem, *, a, w, eps, eps_a, steps: int = 200) -> np.ndarray:
+def conclusion_violated(p: OLSProblem, *, a, w, eps, eps_a, steps: int = 200,
+                        method: str = "bngd") -> np.ndarray:
     """Float64 check of the lemmas' common conclusion from a state on: for ``steps`` steps
     ``a_k y_k > 0`` and ``q_(k+1) <= q_k`` (Eq. 51; tolerance relative 1e-9 plus the float64
     floor ``64 d 2^-52 kappa C^2``).  Returns a boolean per configuration (True: violated), for
@@ -328,11 +354,13 @@ def conclusion_violated(p: OLSProblem, *, a, w, eps, eps_a, steps: int = 200) ->
     C2 = float(p.u @ p.g)
     floor = 64 * p.d * np.finfo(float).eps * p.kappa * C2
     bad = np.zeros(A.shape[0], bool)
+    if method == "mbngd":
+        A = np.ones(A.shape[0])  # only the sign of y matters
     with np.errstate(all="ignore"):
         s0 = np.sign(A * (W @ p.g))
         q_prev = C2 - (W @ p.g) ** 2 / np.einsum("bi,bi->b", W @ p.H, W)
         for _ in range(steps):
-            A, W = step(p, "bngd", A, W, eps, eps_a)
+            A, W = step(p, method, A, W, eps, eps_a)
             y = W @ p.g
             q = C2 - y * y / np.einsum("bi,bi->b", W @ p.H, W)
             bad |= (np.sign(A * y) != s0) | (q > q_prev * (1 + 1e-9) + floor) | ~np.isfinite(q)
@@ -341,14 +369,17 @@ def conclusion_violated(p: OLSProblem, *, a, w, eps, eps_a, steps: int = 200) ->
 
 
 def decide_batch(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000,
-                 certify: bool = True, doctor: float = 1.0) -> list[dict[str, Any]]:
+                 certify: bool = True, doctor: float = 1.0, method: str = "bngd"
+                 ) -> list[dict[str, Any]]:
     """Decide a batch through the lemma chain: per configuration ``K``, the lemma, the
     conclusion, margins, whether certified, or the reason it stays undecided."""
     a0 = np.asarray(a0, float)
     w0 = np.asarray(w0, float)
     eps = np.asarray(eps, float)
     eps_a = np.asarray(eps_a, float)
-    s = scan(p, a0=a0, w0=w0, eps=eps, eps_a=eps_a, max_steps=max_steps, doctor=doctor)
+    s = scan(p, a0=a0, w0=w0, eps=eps, eps_a=eps_a, max_steps=max_steps, doctor=doctor,
+             method=method)
+    names = "/".join(LEMMAS[method] + ((A13,) if method == "bngd" else ()))
     out = []
     for j in range(len(a0)):
         K, lem = int(s["K"][j]), s["lemma"][j]
@@ -358,7 +389,7 @@ def decide_batch(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000,
             if k13 >= 0:
                 K, lem = k13, A13
             else:
-                rec["reason"] = (f"hypotheses of Lemmas A.12/A.12s/A.13 not met in float64 within "
+                rec["reason"] = (f"hypotheses of Lemmas {names} not met in float64 within "
                                  f"{max_steps} steps")
                 out.append(rec)
                 continue
@@ -368,9 +399,9 @@ def decide_batch(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000,
                        conclusion=CONCLUSION[lem])
             out.append(rec)
             continue
-        lemmas = (A13,) if lem == A13 else (A12, A12S)
+        lemmas = (A13,) if lem == A13 else LEMMAS[method]
         c = certify_at(p, a0=a0[j], w0=w0[j], eps=eps[j], eps_a=eps_a[j], K=K, lemmas=lemmas,
-                       doctor=doctor)
+                       doctor=doctor, method=method)
         if not c.certified:
             rec["reason"] = f"float64 hypotheses at K = {K} not certified on the balls ({c.note})"
             out.append(rec)
