@@ -31,13 +31,49 @@ def by_method(res, method):
     return next(r for r in res.results if r.method == method)
 
 
-def test_tb1_decided_parts_verified_full_range_inconclusive(results):
+def test_tb1_full_range_decided_through_lemma_b2_certified(results):
     res = results["T-B.1"]
-    assert res.verdict == "inconclusive"
     for m in ("decision-window", "decision-small-eps", "property-saddle-iff", "monte-carlo"):
         assert by_method(res, m).verdict == "verified", m
     full = by_method(res, "decision")
-    assert full.verdict == "inconclusive" and 0.1 < full.details["decided_fraction"] < 1
+    det = full.details
+    assert full.verdict == "verified", full.evidence
+    assert det["decided_fraction"] >= 0.99
+    assert set(det["by_lemma"]) <= {"B.2", "B.2s"}
+    assert all(r["margins"]["bound"] > 0 and r["margins"]["sign"] > 0 for r in det["records"])
+    assert (full.to_json()["evidence_class"] == "certified") == (det["decided_fraction"] == 1.0)
+    assert res.verdict == "verified"
+
+
+def test_tb1_lemma_chain_can_fail_and_doctored_b2_is_refuted():
+    from bnverify import lemma_chain as lc
+    from bnverify.convergence import random_problem, unit_rows
+    # w0 exactly orthogonal to g: y_K = 0 at every K (a fixed saddle), B.2 never applies
+    p = OLSProblem.from_diagonal([1.0, 3.0, 7.0], [0.3, -0.5, 0.81])
+    w0 = b.exact_perp_w0(p)
+    rec = lc.decide_batch(p, a0=np.ones(1), w0=np.array([w0]), eps=np.array([1e-4]),
+                          eps_a=np.ones(1), max_steps=300, method="mbngd")[0]
+    assert not rec["decided"] and "not met" in rec["reason"]
+    # a "Lemma B.2" with its constant 10x too large is refuted by a run violating its conclusion
+    rng = np.random.default_rng(5)
+    p = random_problem(rng, (2, 5), 30.0)
+    n = 200
+    w0 = unit_rows(rng, n, p.d)
+    eps = 10 ** rng.uniform(-1, 1.5, n) / p.lambda_max
+    ones = np.ones(n)
+    kw = dict(a0=ones, w0=w0, eps=eps, eps_a=ones, max_steps=2000, method="mbngd")
+    viol = {}
+    for doc in (1.0, 10.0):
+        s = lc.scan(p, doctor=doc, **kw)
+        ok = s["K"] >= 0
+        W = w0.copy()
+        Wk = w0.copy()
+        for k in range(int(s["K"].max()) + 1):
+            Wk[s["K"] == k] = W[s["K"] == k]
+            _, W = lc.step(p, "mbngd", ones, W, eps, ones)
+        viol[doc] = lc.conclusion_violated(p, a=ones, w=Wk, eps=eps, eps_a=ones,
+                                           method="mbngd") & ok
+    assert not viol[1.0].any() and viol[10.0].any()
 
 
 @pytest.mark.parametrize("cid", ["L-B.2", "L-B.3"])
