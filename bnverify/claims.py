@@ -417,6 +417,14 @@ def run_claim(claim_id: str, ctx: CheckContext, include_slow: bool = True) -> Cl
         res = apply_replay(claim_id, res)
         if res.evidence_class is None:
             res.evidence_class = method_class(res.method)
+        if res.evidence_class == "experiment" and res.verdict in ("verified", "refuted",
+                                                                  "inconclusive"):
+            from .severity import flips_at
+
+            # thresholds chosen here: where the verdict would change (issue 15 item 2)
+            flips = flips_at(res.evidence)
+            if flips:
+                res.details.setdefault("flips_at", flips)
         res.seconds = time.perf_counter() - t1
         results.append(res)
     cr = ClaimResult(claim_id, combine(results), results)

@@ -84,12 +84,13 @@ def test_readme_counts_with_and_without_torch(monkeypatch):
         assert any("torch not installed" in r.evidence for r in res.results), cid
         without[cid] = res.verdict
     m = re.search(r"With a default install \(no torch\): \*\*(\d+) verified, (\d+) refuted, "
-                  r"(\d+) inconclusive\*\*: the network experiments ([^()]*?) are then "
-                  r"inconclusive", text)
+                  r"(\d+) inconclusive, (\d+) skipped\*\*: the network experiments ([^()]*?) are "
+                  r"then skipped", text)
     assert m, "README: verdict counts without torch not found"
     assert tuple(int(x) for x in m.groups()[:3]) == _counts(without)[:3]
+    assert int(m.group(4)) == Counter(without.values())["skipped"]
     changed = {cid for cid in needs if without[cid] != table[cid]}
-    assert set(re.split(r",\s*|\s+and\s+", m.group(4))) == changed
+    assert set(re.split(r",\s*|\s+and\s+", m.group(5))) == changed
 
 
 @pytest.mark.slow

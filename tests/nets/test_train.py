@@ -166,7 +166,7 @@ def test_checks_inconclusive_without_torch(monkeypatch):
     monkeypatch.setattr(S, "_torch_ok", lambda: False)
     for fn in (S.check_a9, S.check_f2, S.check_f3, S.check_f3_claims):
         r = fn(CheckContext())
-        assert r.verdict == "inconclusive" and "torch not installed" in r.evidence
+        assert r.verdict == "skipped" and "torch not installed" in r.evidence
 
 
 def test_resolve_device():
