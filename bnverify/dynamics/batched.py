@@ -698,7 +698,11 @@ def run(
     # fewest digits of the loss at any checkpoint; and at the checkpoints where some copy's loss
     # is above the floor (a run whose copies all end below the floor is a tie at the floor)
     path_digits = (np.full(B, FLOAT64_DIGITS), np.full(B, FLOAT64_DIGITS))
-    u_norm0 = np.sqrt(np.sum((h * U) * U, axis=1))
+    with np.errstate(all="ignore"):  # ||u||_H, scaled so that it cannot overflow
+        su = np.sqrt(h) * np.abs(U)
+        m = np.max(su, axis=1)
+        m = np.where(m > 0, m, 1.0)
+        u_norm0 = m * np.sqrt(np.sum((su / m[:, None]) ** 2, axis=1))
     lfloor = 0.5 * (TRUST_LOSS_RTOL * u_norm0) ** 2 if loss_floor is None else float(loss_floor)
     if use_numba:
         W = W0.copy()

@@ -125,7 +125,15 @@ def _work(cfg: dict[str, Any], steps: int) -> int:
     return steps * d * d
 
 
-def solve(
+def solve(cfg: dict[str, Any], **kw: Any) -> Solution:
+    """Run one configuration (a validated config dict, see :mod:`bnverify.config`); keyword
+    arguments as :func:`_solve`.  Overflow and invalid operations are results here (statuses,
+    digits), never numpy warnings on stderr."""
+    with np.errstate(all="ignore"):
+        return _solve(cfg, **kw)
+
+
+def _solve(
     cfg: dict[str, Any],
     *,
     method: str | None = None,
@@ -334,6 +342,9 @@ def _perturbed_inputs(cfg: dict[str, Any], rng: np.random.Generator, as_float: b
 
 def _float64_sensitivity(sol: Solution, problem, params, method, steps, seed) -> None:
     from ..config import problem_from_config
+
+    if sol.status == "diverged":
+        return
 
     rng = np.random.default_rng([seed, 0x1AB])
     cfg0 = {"u": problem.u.tolist(), "w0": params["w0"].tolist(), "a0": params["a0"],
