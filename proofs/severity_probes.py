@@ -453,3 +453,48 @@ def _e74(cr, ctx):
 
     return classify(neighbourhood(one, n=8, seed=_seed(ctx)), "at the drawn configuration",
                     "on an open set (the printed lower constant of Eq. 74 is too large)")
+
+
+# ----------------------------------------------------------------------------------------------
+# experiment thresholds without a "(need ...)" in the evidence: F5, F6
+# ----------------------------------------------------------------------------------------------
+
+
+def _threshold(cr, pattern: str, threshold: str, what: str, unit: str = "") -> Severity | None:
+    flips = []
+    for r in cr.results:
+        if r.verdict != "refuted":
+            continue
+        m = re.search(pattern, r.evidence)
+        if m:
+            v = float(m.group(1))
+            flips.append({"method": r.method, "measured": v, "threshold": threshold,
+                          "flips_at": v, "text": m.group(0)})
+    if not flips:
+        return None
+    f = flips[0]
+    return Severity(
+        "threshold",
+        f"experiment verdict against a threshold chosen here ({what} {threshold}; the paper "
+        f"states none): measured {f['flips_at']:g}{unit} [{f['method']}], so it would flip at "
+        f"{f['flips_at']:g}{unit}",
+        {"computed": True, "flips_at": flips})
+
+
+@probe("F5")
+def _f5(cr, ctx):
+    from bnverify.experiments.mbngd import BETTER_RATIO, RELIABLE_MAJORITY
+
+    return (_threshold(cr, r"smaller bootstrap s\.e\. at (\d+(?:\.\d+)?)% of eps",
+                       f"> {RELIABLE_MAJORITY:.0%} of eps", "G-mean more reliable at", "%")
+            or _threshold(cr, r"late rate (\d+(?:\.\d+)?)x GD", f">= {BETTER_RATIO:g}x",
+                          "'observably better' read as a rate ratio"))
+
+
+@probe("F6")
+def _f6(cr, ctx):
+    from bnverify.experiments.mbngd import BETTER_RATIO
+
+    return _threshold(cr, r"(?:loss exponent is|late rate) (\d+(?:\.\d+)?)x GD",
+                      f"< {BETTER_RATIO:g}x", "'not noticeably better' read as a ratio",
+                      "x")
