@@ -70,12 +70,24 @@ def load_config(path: str | Path) -> dict[str, Any]:
     """Read and validate a configuration file; one-line :class:`BNVerifyError` on any problem."""
     p = Path(path)
     try:
-        if not p.is_file():
+        if str(path) == "-":  # standard input
+            import sys
+
+            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        elif p.is_dir():
+            raise BNVerifyError(f"config: {p} is a directory, not a configuration file")
+        elif not p.exists():
             raise BNVerifyError(f"config: file not found: {p}")
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise BNVerifyError(f"config: {p} is too large ({size} bytes > {MAX_FILE_BYTES})")
-        raw = p.read_bytes()
+        elif p.is_file():
+            size = p.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise BNVerifyError(f"config: {p} is too large ({size} bytes > {MAX_FILE_BYTES})")
+            raw = p.read_bytes()
+        else:  # a pipe or device (`--config <(...)`, /dev/stdin): read at most the size limit
+            with open(p, "rb") as f:
+                raw = f.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise BNVerifyError(f"config: {p} is too large (> {MAX_FILE_BYTES} bytes)")
     except OSError as exc:
         raise BNVerifyError(f"config: cannot read {p}: {exc.strerror or exc}") from None
     try:

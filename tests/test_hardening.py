@@ -191,7 +191,7 @@ def test_binary_and_unreadable_config_files(tmp_path, capsys):
     p.write_bytes(bytes(range(256)))
     with pytest.raises(BNVerifyError, match="not a UTF-8 text file"):
         load_config(p)
-    with pytest.raises(BNVerifyError, match="file not found"):
+    with pytest.raises(BNVerifyError, match="is a directory"):
         load_config(tmp_path)  # a directory
     good = tmp_path / "good.json"
     good.write_text("\ufeff" + json.dumps(GOOD))  # a BOM is fine
