@@ -306,18 +306,30 @@ def t331_decision(ctx: CheckContext) -> MethodResult:
 # ----------------------------------------------------------------------------------------------
 
 
+#: eps lambda_max / ||w0||^2 range of the saddle Monte Carlo (T3.3-2, S3.no-saddle), log10
+SADDLE_MC_LOG_EPS_SCALED = (-6.0, 12.0)
+
+
 def saddle_monte_carlo(ctx: CheckContext, claim: str, *, n_problems: int, n_per: int,
                        eps_a: tuple[float, float], statement: str,
-                       method: str = "decision", init: str = "gaussian") -> MethodResult:
+                       method: str = "decision", init: str = "gaussian",
+                       log_eps_scaled: tuple[float, float] = SADDLE_MC_LOG_EPS_SCALED,
+                       lemma_chain: bool = True) -> MethodResult:
     """Typical random initial values (``a0 ~ N(0, 1)``, ``w0 ~ N(0, I)``), ``eps lambda_max /
-    ||w0||^2`` log-uniform in [1e-1, 1e2] (a range where runs are decided), ``eps_a`` uniform
-    in ``eps_a``.  Event: decided 'saddle'.  Undecided runs are reported; the bound is given both
-    over decided runs and counting every undecided run as a saddle (conservative).
+    ||w0||^2`` log-uniform in ``10^log_eps_scaled`` (default [1e-6, 1e12]), ``eps_a`` uniform in
+    ``eps_a``.  Each run is decided first through the lemma chain (:mod:`bnverify.lemma_chain`:
+    Lemma A.12 / A.12s at the first K where their hypotheses hold, certified in Arb: a global
+    minimiser; needs ``eps_a <= 1``), the rest by :func:`bnverify.convergence.decide` (float64).
+    Event: decided 'saddle'.  Undecided runs are reported; the bound is given both over decided
+    runs and counting every undecided run as a saddle (conservative).
     ``init="saddle"`` (for mutation tests: a deliberately non-typical distribution) starts every
     run exactly at a saddle, ``a0 = 0`` and ``w0^T g = 0`` in float64 (diagonal ``H``)."""
+    from bnverify import lemma_chain as lc
+
     rng = ctx.rng(claim + ":mc")
-    k = n = und = div = 0
+    k = n = und = div = n_chain = 0
     cex = None
+    lo_s, hi_s = np.inf, -np.inf
     for i in range(n_problems):
         p = random_problem(rng, (2, 6), 30.0, dense=(i % 3 == 2) and init == "gaussian")
         w0 = rng.standard_normal((n_per, p.d))
@@ -327,24 +339,38 @@ def saddle_monte_carlo(ctx: CheckContext, claim: str, *, n_problems: int, n_per:
             w0[:, 0], w0[:, 1] = p.g[1], -p.g[0]  # w0^T g = g1 g0 - g0 g1 = 0 exactly
             a0 = np.zeros(n_per)
         ea = rng.uniform(*eps_a, n_per)
-        eps = 10 ** rng.uniform(-1, 2, n_per) * np.sum(w0**2, axis=1) / p.lambda_max
-        dec = decide(p, eps=eps, w0=w0, eps_a=ea, a0=a0)
+        scaled = 10 ** rng.uniform(*log_eps_scaled, n_per)
+        eps = scaled * np.sum(w0**2, axis=1) / p.lambda_max
+        lo_s, hi_s = min(lo_s, float(scaled.min())), max(hi_s, float(scaled.max()))
+        rest = np.arange(n_per)
+        if lemma_chain:
+            recs = lc.decide_batch(p, a0=a0, w0=w0, eps=eps, eps_a=ea, max_steps=5000)
+            chain = np.array([r["decided"] and r["conclusion"] == "minimiser" for r in recs])
+            n_chain += int(chain.sum())
+            rest = np.flatnonzero(~chain)
+        n += n_per
+        if rest.size == 0:
+            continue
+        dec = decide(p, eps=eps[rest], w0=w0[rest], eps_a=ea[rest], a0=a0[rest])
         c = dec.counts()
         k += c[SADDLE]
         und += c[UNDECIDED]
         div += c[DIVERGED_LABEL]
-        n += n_per
         if c[SADDLE] and cex is None:
-            j = int(np.flatnonzero(dec.label == SADDLE)[0])
+            j = int(rest[np.flatnonzero(dec.label == SADDLE)[0]])
             cex = {**p.to_json(), "a0": float(a0[j]), "w0": w0[j].tolist(),
                    "eps_a": float(ea[j]), "eps": float(eps[j])}
     n_dec = n - und
     conservative = upper_bound_95(k + und, n)
     det = {"decided": n_dec, "undecided": und, "diverged": div,
+           "decided_by_lemma_chain": n_chain, "decided_fraction": n_dec / n,
+           "eps_scaled_range": [lo_s, hi_s], "eps_scaled_log10_drawn": list(log_eps_scaled),
            "upper_bound_95_counting_undecided_as_saddle": conservative}
     res = monte_carlo_result(claim, k, n_dec, event="converged to a saddle",
                              statement=statement, method=method, details=det,
                              counterexample=cex)
+    res.evidence += (f"; eps lambda_max/||w0||^2 in [{lo_s:.2g}, {hi_s:.2g}]; {n_chain} of {n} "
+                     f"decided at a minimiser through the certified lemma chain (A.12/A.12s)")
     if und and res.verdict == "verified":
         res.evidence += f"; {und} of {n} runs undecided (bound counting them as saddles: " \
                         f"{det['upper_bound_95_counting_undecided_as_saddle']:.2g})"
