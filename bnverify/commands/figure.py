@@ -14,7 +14,7 @@ import sys
 
 from ..errors import BNVerifyError
 from ..safeio import check_input_file, check_output_path, refuse_existing, staged_dir
-from ._types import nonneg_int, seed_int
+from ._types import jobs_int, nonneg_int, seed_int
 
 
 def _kappa(text: str) -> float:
@@ -69,6 +69,18 @@ def register(sub) -> None:
         action="store_true",
         help="recompute every float64 cell the trust estimate flags at high precision (no "
         "budget; minutes) instead of a fixed number per panel, the rest hatched",
+    )
+    p.add_argument(
+        "--workers",
+        type=jobs_int,
+        help="local worker processes for the high-precision recomputation (default 2; 1: in "
+        "this process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the high-precision recomputation on the Dask cluster at ADDRESS (e.g. "
+        "tcp://host:8786; default: $BNVERIFY_SCHEDULER, else local); results are identical",
     )
     p.add_argument("--prefix", default="", help="prefix of every file name (e.g. ols_)")
     p.add_argument("--no-npz", action="store_true", help="do not write the .npz data files")
@@ -138,6 +150,9 @@ def cmd_figure(args) -> int:
         _check_u_file(args.u_file, args.quick)
     out = check_output_path(args.out, force=args.force, is_dir=True, name="out")
     refuse_existing(out, (), patterns=_output_patterns(ids, args.prefix), force=args.force)
+    from ..scheduling import check_scheduler
+
+    scheduler = check_scheduler(args.scheduler)  # an unreachable cluster: one line, no work
     command = (
         "bnverify figure " + " ".join(shlex.quote(a) for a in sys.argv[2:])
         if len(sys.argv) > 2 and sys.argv[1] == "figure"
@@ -160,6 +175,8 @@ def cmd_figure(args) -> int:
             mp_samples=args.mp_samples,
             command=command,
             recompute_all=args.recompute_all,
+            jobs=args.workers,
+            scheduler=scheduler,
         )
     if args.json:
         slim = {

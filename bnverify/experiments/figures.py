@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BNVerifyError
+from ..scheduling import check_scheduler, make_pool
 from . import fig1 as f1
 from . import mbngd as mb
 from .common import provenance, write_json
@@ -86,8 +87,13 @@ def make_figure(
     recompute_all: bool = False,
     jobs: int | None = None,
     trust: bool = True,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Make one figure (or ``"all"``); returns ``{figure id: summary}``.
+
+    ``scheduler``: a Dask scheduler address (or ``$BNVERIFY_SCHEDULER``): the high-precision
+    recomputations then run on that cluster (:mod:`bnverify.scheduling`); the results are the
+    same as with the local pool.
 
     Fig. 1: ``trust`` measures every cell's correct digits (default); untrusted cells are
     recomputed at high precision in ``jobs`` worker processes (default 2): a fixed number per
@@ -107,6 +113,7 @@ def make_figure(
         raise BNVerifyError(f"mp-samples: must be >= 0, got {mp_samples}")
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise BNVerifyError(f"jobs: must be a positive integer, got {jobs!r}")
+    scheduler = check_scheduler(scheduler)  # unreachable: one line, before any work
     outdir = _out_dir(out)
     result = {}
     for i in ids:
@@ -127,12 +134,15 @@ def make_figure(
                 recompute_all=recompute_all,
                 jobs=jobs,
                 trust=trust,
+                scheduler=scheduler,
                 **opts,
             )
         elif i in ("5", "6"):
-            result[i] = figure56(i, outdir, recompute_all=recompute_all, jobs=jobs, **opts)
+            result[i] = figure56(i, outdir, recompute_all=recompute_all, jobs=jobs,
+                                 scheduler=scheduler, **opts)
         else:
-            result[i] = figure78(i, outdir, recompute_all=recompute_all, jobs=jobs, **opts)
+            result[i] = figure78(i, outdir, recompute_all=recompute_all, jobs=jobs,
+                                 scheduler=scheduler, **opts)
     return result
 
 
@@ -154,6 +164,7 @@ def figure1(
     recompute_all: bool = False,
     jobs: int | None = None,
     trust: bool = True,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Fig. 1 at each condition number (F1, F1.claims).
 
@@ -179,8 +190,10 @@ def figure1(
     bar = ProgressBar(len(s.kappas) * len(s.a0), "fig1 sweep", enabled=progress)
     # the worker pool serves the recomputation (and then the spot check); without it the spot
     # check runs here, as before issue 11
-    pooled = s.trust and (s.recompute_budget_s > 0 or s.recompute_all) and s.jobs > 1
-    with bar, f1.CellPool(s.jobs) as pool:
+    pooled = s.trust and (s.recompute_budget_s > 0 or s.recompute_all) and (
+        s.jobs > 1 or scheduler is not None
+    )
+    with bar, make_pool(s.jobs, scheduler) as pool:
         if pooled:
             pool.start()  # the workers start while the first sweep runs
         for kappa in s.kappas:
@@ -284,6 +297,7 @@ def figure56(
     command: str,
     recompute_all: bool = False,
     jobs: int | None = None,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Fig. 5 (d = 5) or Fig. 6 (d = 100): MBNGD versus GD over eps (F5, F6, E81, T-B.1).
     Untrusted MBNGD runs are recomputed at high precision within ``mb.RECOMPUTE_BUDGET_S``
@@ -298,7 +312,7 @@ def figure56(
     t0 = time.perf_counter()
     with (
         ProgressBar(chunks, f"fig{fig} sweep", enabled=progress) as bar,
-        f1.CellPool(jobs or f1.default_jobs()) as pool,
+        make_pool(jobs or f1.default_jobs(), scheduler) as pool,
     ):
         pool.start()
         data = mb.compute_sweep(s, bar, chunks=chunks, pool=pool)
@@ -359,6 +373,7 @@ def figure78(
     command: str,
     recompute_all: bool = False,
     jobs: int | None = None,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Fig. 7 (width of the near-optimal eps interval versus d) or Fig. 8 (versus cond).
     Untrusted MBNGD runs are recomputed at high precision within ``mb.RECOMPUTE_BUDGET_S`` for
@@ -383,7 +398,7 @@ def figure78(
     budget = f1.RECOMPUTE_BUDGET_QUICK_S if quick else mb.RECOMPUTE_BUDGET_S
     with (
         ProgressBar(len(xs), f"fig{fig} sweep", enabled=progress) as bar,
-        f1.CellPool(jobs or f1.default_jobs()) as pool,
+        make_pool(jobs or f1.default_jobs(), scheduler) as pool,
     ):
         pool.start()
         res = mb.compute_interval_sweep(
