@@ -96,6 +96,20 @@ class Solution:
     loss_floor: float | None = None
     history: dict[str, list] = field(default_factory=dict)
     history_steps: list[int] = field(default_factory=list)
+
+    def _repr_html_(self) -> str:  # Jupyter
+        from html import escape
+
+        rows = [("method", f"{self.method} ({self.steps} steps)"),
+                ("status", self.status + (f" at step {self.diverged_step}"
+                                          if self.diverged_step else "")),
+                ("engine", f"{self.engine} ({self.precision})"),
+                ("loss", str(self.loss)), ("a", str(self.a)), ("eff_step", str(self.eff_step)),
+                ("digits", f"{self.digits} ({'trusted' if self.trusted else 'untrusted'})")]
+        if self.escalation_note:
+            rows.append(("precision", self.escalation_note))
+        body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+        return f"<table>{body}</table>"
     # certified engine only: radii of the balls (mpmath numbers), whether the status is certain
     a_rad: Any = None
     loss_rad: Any = None
