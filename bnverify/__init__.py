@@ -11,10 +11,9 @@ The engines themselves: ``bnverify.dynamics.run`` (batched float64), ``bnverify.
 
 __version__ = "0.1.0"
 
+from .api import CheckResults, check, derive, figure, run  # noqa: E402
 from .errors import BNVerifyError  # noqa: E402
 from .model import OLSProblem  # noqa: E402
-
-from .api import CheckResults, check, derive, figure, run  # noqa: E402
 
 __all__ = ["BNVerifyError", "CheckResults", "OLSProblem", "__version__", "check", "derive",
            "figure", "run"]
