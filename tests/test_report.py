@@ -108,3 +108,61 @@ def test_html_renders_in_headless_chromium(tmp_path):
     dom = p.stdout
     assert 'id="summary"' in dom and "1 verified, 1 refuted" in dom
     assert "C-A.5" in dom and "non-strict inequality" in dom
+
+
+def _sev_doc():
+    from bnverify.commands.check import class_summary
+    from bnverify.severity import severity_counts
+
+    ref = MethodResult("refuted", "property", "fails at a repeated eigenvalue",
+                       counterexample={"H_diag": [1, 1], "u": [1, 0]},
+                       correction=Correction("with simple extremes", "verified", "25 examples"))
+    ref2 = MethodResult("refuted", "property", "fails for every r < 0")
+    skip = MethodResult("skipped", "experiment", "torch not installed: skipped (pip install x)")
+    a = ClaimResult("C-A.5", "refuted", [ref], severity="degenerate",
+                    severity_reason="fails only where an extreme eigenvalue is repeated",
+                    severity_details={"computed": True})
+    b = ClaimResult("P3.2-2", "refuted", [ref2], severity="substantive",
+                    severity_reason="fails for every r < 0", severity_details={"computed": True})
+    c = ClaimResult("F2", "skipped", [skip])
+    claims = [to_jsonable(x.to_json()) for x in (a, b, c)]
+    return {
+        "bnverify": "test", "seed": 0, "profile": "quick", "elapsed_seconds": 1.0,
+        "environment": {"python": "3.x", "cpu_count": 2},
+        "summary": {"verified": 0, "refuted": 2, "inconclusive": 0, "skipped": 1,
+                    "not-encoded": 0},
+        "summary_by_class": class_summary(claims),
+        "summary_by_severity": severity_counts(claims),
+        "claims": claims,
+    }
+
+
+def test_reports_lead_with_substantive_and_count_severities():
+    from bnverify.report import render_verdicts, validate_results
+
+    doc = _sev_doc()
+    validate_results(doc)
+    v = render_verdicts(doc)
+    assert "**3 claims: 0 verified, 2 refuted, 0 inconclusive, 1 skipped, 0 not encoded.**" in v
+    assert "Refuted by severity: 1 substantive, 1 degenerate, 0 reading, 0 threshold." in v
+    assert v.index("### substantive (1)") < v.index("### degenerate (1)")
+    assert v.index("**P3.2-2**") < v.index("**C-A.5**")
+    assert "| C-A.5 | " in v and "| degenerate |" in v
+    md = render_markdown(doc)
+    assert (md.index("### refuted: substantive") < md.index("### refuted: degenerate")
+            < md.index("### skipped"))
+    assert "Severity (degenerate): fails only where" in md
+    page = render_html(doc)
+    assert 'id="by-severity"' in page and "severity: degenerate" in page
+
+
+def test_validate_severity_and_old_documents():
+    from bnverify.errors import BNVerifyError
+    from bnverify.report import validate_results
+
+    old = _doc()  # written before 'skipped' and severities existed
+    validate_results(old)
+    bad = _sev_doc()
+    bad["claims"][0]["severity"] = "fatal"
+    with pytest.raises(BNVerifyError, match="severity"):
+        validate_results(bad)
