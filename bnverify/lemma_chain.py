@@ -54,7 +54,26 @@ Constants and hypotheses at step ``K``
   minimiser ``E+`` tends to the limit's effective step, so this decides every run whose limit
   has ``eps^ < 2/lambda_max``; the printed ``eps0`` is smaller by about ``4 C_a kappa``.)
 
-Margins reported are ``a_K y_K / (sigma_K C^2)`` for (H1) and ``1 - r`` for (H2)/(H2s), each as
+* **eps_a in (1, 2)** (the case of the paper's Remark 2 to Lemma A.12) in A.12s.  With
+  ``alpha_k := |y_k|/sigma_k = sqrt(C^2 - q_k)`` (non-decreasing in ``[alpha, C]``,
+  ``alpha := alpha_K``, while ``q_k`` is non-increasing) and ``c := eps_a - 1``,
+  ``a_(k+1) - alpha_k = -c (a_k - alpha_k)`` so ``D_k := ||a_k| - alpha_k|`` satisfies
+  ``D_(k+1) <= |c| D_k + (alpha_(k+1) - alpha_k)``; hence for ``k >= K`` both
+  ``D_k <= max(D_K, (C - alpha)/(1 - |c|))`` and (summing the non-negative increments of
+  ``alpha_k``, total ``<= C - alpha``) ``D_k <= D_K + (C - alpha)``.  With ``D`` the smaller of
+  the two, ``|a_k| in [L, U] := [alpha - D, C + D]``; hypothesis (H3) ``L > 0`` keeps the signs
+  (and the lower bound of ``eps^_k``), and A.12s uses ``A := U``.  For ``eps_a <= 1``:
+  ``L := min(|a_K|, alpha)`` (Eq. 49), ``U := max(|a_K|, C)``, (H3) is ``L > 0``.  (H0) of
+  A.12s is ``eps_a in (0, 2)``.
+* **Lemma B.2** (MBNGD, Eq. 81, ``a_k := y_k/sigma_k``): as printed (``eps0 := 2/(kappa
+  lambda_max)`` with ``||u|| = 1``; general ``u``: Eq. 82 ``eps^_k <= eps kappa ||u||^2/||w_k||^2``
+  gives ``eps0 = 2/(kappa lambda_max ||u||^2)``): ``y_K != 0`` and
+  ``r_B2 := kappa lambda_max ||u||^2 eps / (2 ||w_K||^2) < 1``.  B.2s: ``y_K != 0`` and
+  ``r_B2s := eps C^2 lambda_max / (2 m_K ||w_K||^2) < 1`` (the A.12s argument with ``A = C``,
+  ``|a_k| = |y_k|/sigma_k <= C``).  Conclusion: a global minimiser.
+
+Margins reported are ``a_K y_K / (sigma_K C^2)`` for (H1), ``1 - r`` for (H2)/(H2s) and
+``min(L, ...)/C`` for (H3), each as
 the lower end of its ball (certified) or its float64 value (scan).  :func:`hypotheses` is written
 once for any number type with ``+ - * /`` (Arb balls, mpmath, floats); the tests compare the Arb
 evaluation with a 100-digit mpmath evaluation of the same formulas.
@@ -129,17 +148,40 @@ def hypotheses(a, w, *, eps, eps_a, H, u, lam_min, lam_max, sqrt, doctor: float 
         eps_a = eps_a * 0 + 1
     absa = abs(a)
     Ca = _max(absa / C, 1)  # max(1, |a_K|/C)
-    A = Ca * C
     kappa = lam_max / lam_min
     r12 = 2 * Ca * kappa * lam_max * u2 * eps / w2
     qq = _max(q, 0)  # q >= 0 exactly; its ball may reach below 0
+    # the interval [L, U] that |a_k| stays in for k >= K (module docstring, "eps_a in (1, 2)")
+    alpha = abs(y) / sig  # = sqrt(C^2 - q_K), the least |y_k|/sigma_k from K on
+    c = eps_a - 1
+    if c <= 0:
+        L = _min(absa, alpha)
+        U = _max(absa, C)
+        a_int = L / C
+    else:
+        D0 = abs(absa - alpha)
+        D = _min(_max(D0, (C - alpha) / (1 - c)), D0 + (C - alpha))
+        L = alpha - D
+        U = C + D
+        a_int = L / C
     m = (C2 - qq) / (sqrt(u2) + sqrt(qq / lam_min)) ** 2
-    r12s = eps * A * C * lam_max / (2 * m * w2) / doctor
+    r12s = eps * U * C * lam_max / (2 * m * w2) / doctor
     # Lemma B.2 (MBNGD): eps^_k = eps y^2/sigma^4 <= eps kappa ||u||^2 / ||w_k||^2 (Eq. 82)
     rb2 = kappa * lam_max * u2 * eps / (2 * w2)
     return {"sign": a * y / (sig * C2), "r_A12": r12, "r_A12s": r12s, "r_B2": rb2,
-            "r_B2s": r12s, "eps_a": eps_a,
-            "q": q, "C": C, "w_norm2": w2, "y": y, "sigma2": s2, "m": m, "C_a": Ca}
+            "r_B2s": r12s, "a_interval": a_int, "eps_a": eps_a,
+            "q": q, "C": C, "w_norm2": w2, "y": y, "sigma2": s2, "m": m, "C_a": Ca,
+            "a_lower": L, "a_upper": U}
+
+
+def _min(x, c):
+    """``min(x, c)`` for floats, mpmath numbers and Arb balls."""
+    if hasattr(x, "union") and hasattr(x, "min"):
+        from flint import arb
+        return x.min(arb(c))
+    if hasattr(c, "union") and hasattr(c, "min"):
+        return c.min(x)
+    return min(x, c)
 
 
 def _max(x, c):
@@ -148,6 +190,8 @@ def _max(x, c):
     if hasattr(x, "union") and hasattr(x, "max"):
         from flint import arb
         return x.max(arb(c))
+    if hasattr(c, "union") and hasattr(c, "max"):
+        return c.max(x)
     return max(x, c)
 
 
@@ -158,7 +202,9 @@ def holds(h: dict[str, Any], lemma: str) -> bool:
     if lemma == A12:
         return h0 and bool(h["sign"] > 0) and bool(h["r_A12"] < 1)
     if lemma == A12S:
-        return h0 and bool(h["sign"] > 0) and bool(h["r_A12s"] < 1)
+        h0s = bool(ea > 0) and bool(ea < 2)
+        return (h0s and bool(h["sign"] > 0) and bool(h["a_interval"] > 0)
+                and bool(h["r_A12s"] < 1))
     if lemma == A13:
         return h0 and bool(h["r_A12"] < 1)
     if lemma in (B2, B2S):
@@ -174,6 +220,8 @@ def margins(h: dict[str, Any], lemma: str) -> dict[str, float]:
     out = {"bound": lo(1 - r)}
     if lemma != A13:
         out["sign"] = lo(h["sign"])
+    if lemma == A12S:
+        out["a_interval"] = lo(h["a_interval"])
     return out
 
 
@@ -202,11 +250,20 @@ def _float_eval(p: OLSProblem, A: np.ndarray, W: np.ndarray, eps, eps_a, doctor=
         Ca = np.maximum(1.0, np.abs(A) / C)
         r12 = 2 * Ca * (lmax / lmin) * lmax * u2 * eps / w2
         m = (C2 - q) / (math.sqrt(u2) + np.sqrt(q / lmin)) ** 2
-        r12s = eps * Ca * C * C * lmax / (2 * m * w2) / doctor
+        absa = np.abs(A)
+        alpha = np.abs(y) / np.sqrt(s2)
+        ea = np.ones_like(absa) if method == "mbngd" else np.broadcast_to(eps_a, absa.shape)
+        c = ea - 1
+        D0 = np.abs(absa - alpha)
+        D = np.minimum(np.maximum(D0, (C - alpha) / (1 - np.abs(c))), D0 + (C - alpha))
+        L = np.where(c <= 0, np.minimum(absa, alpha), alpha - D)
+        U = np.where(c <= 0, np.maximum(absa, C), C + D)
+        a_int = L / C
+        r12s = eps * U * C * lmax / (2 * m * w2) / doctor
         sign = A * y / (np.sqrt(s2) * C2)
         if method == "mbngd":
             r12 = (lmax / lmin) * lmax * u2 * eps / (2 * w2)
-    return sign, r12, r12s
+    return sign, r12, r12s, a_int
 
 
 def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: float = 1.0,
@@ -224,13 +281,14 @@ def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: f
     lem = np.full(B, "", dtype=object)
     K13 = np.full(B, -1)
     h0 = (eps_a > 0) & (eps_a <= 1) if method == "bngd" else np.ones(B, bool)
+    h0s = (eps_a > 0) & (eps_a < 2) if method == "bngd" else np.ones(B, bool)
     act = np.arange(B)
     for k in range(max_steps + 1):
-        sign, r12, r12s = _float_eval(p, A[act], W[act], eps[act], eps_a[act], doctor,
-                                      method)
-        ok_s = h0[act] & (sign > safety)
-        m12 = ok_s & (r12 < 1 - safety)
-        m12s = ok_s & ~m12 & (r12s < 1 - safety)
+        sign, r12, r12s, a_int = _float_eval(p, A[act], W[act], eps[act], eps_a[act], doctor,
+                                             method)
+        m12 = h0[act] & (sign > safety) & (r12 < 1 - safety)
+        m12s = (h0s[act] & ~m12 & (sign > safety) & (a_int > safety)
+                & (r12s < 1 - safety))
         m13 = h0[act] & (r12 < 1 - safety) & (K13[act] < 0) & (method == "bngd")
         K13[act[m13]] = k
         hit = m12 | m12s

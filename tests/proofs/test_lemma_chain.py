@@ -17,9 +17,10 @@ P = OLSProblem.from_diagonal([1.0, 3.0, 10.0], [0.6, 0.0, 0.8])
 
 
 def test_hypothesis_violated_at_every_K_is_not_decided():
-    # eps_a = 1.5 is outside (0, 1]: (H0) of Lemmas A.12/A.13 fails at every K
+    # eps_a = 2.5 is outside (0, 2) (and (0, 1]): (H0) of Lemmas A.12/A.12s/A.13 fails at
+    # every K (a_k then grows without bound, Lemma A.10 needs eps_a < 2)
     recs = lc.decide_batch(P, a0=np.array([1.0, 0.5]), w0=np.array([[1.0, 0.2, 0.3]] * 2),
-                           eps=np.array([1e-3, 10.0]), eps_a=np.array([1.5, 1.5]),
+                           eps=np.array([1e-3, 10.0]), eps_a=np.array([2.5, 2.5]),
                            max_steps=500)
     assert not any(r["decided"] for r in recs)
     assert all("not met" in r["reason"] for r in recs)
@@ -112,7 +113,7 @@ def test_certified_hypotheses_agree_with_100_digit_mpmath():
                         K=r["K"])
             hb = lc.certified_hypotheses(p, bits=r["bits"], **args)
             hm = _mp_hypotheses(p, **args)
-            for key in ("sign", "r_A12", "r_A12s"):
+            for key in ("sign", "r_A12", "r_A12s", "a_interval"):
                 ball, val = hb[key], hm[key]
                 lo, hi = float(ball.lower()), float(ball.upper())
                 v = float(val)
