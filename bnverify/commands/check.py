@@ -218,7 +218,7 @@ def severity_line(doc: dict[str, Any]) -> str:
 
 
 LEGEND = (
-    "verdicts: verified (holds on every check), refuted (a counterexample; REFUTED rows first), "
+    "verdicts: verified (holds on every check), refuted (a counterexample; shown first, by severity), "
     "inconclusive (the checks ran and could not decide), skipped (an optional extra is missing), "
     "not-encoded (no check yet). class: proof (exact arithmetic), certified (ball arithmetic), "
     "sampled (float/mpmath tests), experiment (figures, networks). severity of a refutation: "
