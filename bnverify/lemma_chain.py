@@ -34,7 +34,8 @@ Constants and hypotheses at step ``K``
   minimiser if some later ``a_k y_k > 0``, by A.12; to a saddle otherwise).
 * **Lemma A.12 with state constants** ("A.12s", the chain A.12(1)-(2) -> A.11 with the
   constants of the state at K instead of the worst case): (H0), (H1) and
-  (H2s) ``r_A12s := eps A C lambda_max / (2 m_K ||w_K||^2) < 1`` with ``A := max(|a_K|, C)``,
+  (H2s) ``r_A12s := eps A C lambda_max / (2 m_K ||w_K||^2) < 1`` with ``A := max(|a_K|, C)``
+  (for ``eps_a in (1, 2)``: ``A := U`` and the extra hypothesis (H3) of the bullet below),
   ``m_K := (C^2 - q_K) / (||u|| + sqrt(q_K / lambda_min))^2``.
   Proof (induction over ``k >= K`` of: ``a_k y_k > 0`` with the signs of step K,
   ``|a_k| <= A``, ``||w_k|| >= ||w_K||``, ``q_k <= q_K``):
@@ -280,6 +281,7 @@ def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: f
     K = np.full(B, -1)
     lem = np.full(B, "", dtype=object)
     K13 = np.full(B, -1)
+    last = np.full(B, np.nan)  # r of the state-constant lemma at the last step scanned
     h0 = (eps_a > 0) & (eps_a <= 1) if method == "bngd" else np.ones(B, bool)
     h0s = (eps_a > 0) & (eps_a < 2) if method == "bngd" else np.ones(B, bool)
     act = np.arange(B)
@@ -295,12 +297,13 @@ def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: f
         K[act[hit]] = k
         lem[act[m12]] = printed
         lem[act[m12s]] = state
+        last[act] = r12s
         keep = ~hit & np.isfinite(r12s)
         act = act[keep]
         if act.size == 0 or k == max_steps:
             break
         A[act], W[act] = step(p, method, A[act], W[act], eps[act], eps_a[act])
-    return {"K": K, "lemma": lem, "K_A13": K13}
+    return {"K": K, "lemma": lem, "K_A13": K13, "r_state_last": last}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -447,8 +450,13 @@ def decide_batch(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000,
             if k13 >= 0:
                 K, lem = k13, A13
             else:
+                rl = float(s["r_state_last"][j])
                 rec["reason"] = (f"hypotheses of Lemmas {names} not met in float64 within "
-                                 f"{max_steps} steps")
+                                 f"{max_steps} steps (last r of the state-constant bound: "
+                                 f"{rl:.3g}" + ("; > 1 near the limit: the effective step stays "
+                                                "above 2/lambda_max, outside Lemma A.11's (39))"
+                                                if rl > 1 else ")"))
+                rec["r_state_last"] = rl
                 out.append(rec)
                 continue
         rec["K"] = K

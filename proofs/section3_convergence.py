@@ -4,7 +4,12 @@ Claims (CLAIMS.md): T3.3 (Thm. 3.3 / A.17), T3.3-1 (Thm. 3.3(1)), T3.3-2 (Thm. 3
 S3.norm-monotone (proof sketch of Thm. 3.3), S3.no-saddle (after the sketch), S3.linear (after
 Eq. 13), P3.5 (Prop. 3.5), S3.insensitive (after Prop. 3.5).
 
-Limits are decided with :func:`bnverify.convergence.decide` (criteria in its docstring: a run is
+T3.3 over the full step-size range (method ``decision``) and the saddle Monte Carlo of T3.3-2 /
+S3.no-saddle decide each configuration first through the paper's lemma chain
+(:mod:`bnverify.lemma_chain`: the first step K at which the hypotheses of Lemma A.12 -- as printed
+or with the constants of the state at K -- or A.13 hold, proved in Arb ball arithmetic on the
+exact state at K; the constants and readings are in that module's docstring).  Otherwise limits
+are decided with :func:`bnverify.convergence.decide` (criteria in its docstring: a run is
 "minimiser" when ``||e~_k||_H <= 1e-8 ||u||_H``, "saddle" when ``max(|a_k|, |w_k^T g|/sigma_k) <=
 1e-8 ||u||_H`` and not growing, "undecided" otherwise -- never counted as converged).  Asymptotic
 statements are checked by sweeps that estimate the constants and report them; measure-zero
