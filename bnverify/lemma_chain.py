@@ -66,6 +66,28 @@ Constants and hypotheses at step ``K``
   (and the lower bound of ``eps^_k``), and A.12s uses ``A := U``.  For ``eps_a <= 1``:
   ``L := min(|a_K|, alpha)`` (Eq. 49), ``U := max(|a_K|, C)``, (H3) is ``L > 0``.  (H0) of
   A.12s is ``eps_a in (0, 2)``.
+* **A.12c** (A.12s with Lemma A.11's contraction taken on the compression ``H*`` of Eq. 14,
+  ``H* = H - g g^T / C^2``, instead of on ``H``; decides runs whose limit has an effective step
+  in ``[2/lambda_max, 2/lambda_max(H*))``, where A.11's (39) fails).  In ``H^(1/2)``
+  coordinates ``x = H^(1/2) e_k``, ``z = t_k H^(1/2) w_k`` (``x`` orthogonal to ``z``,
+  ``|z| = alpha_k``, ``|x|^2 = q_k``), Eq. (34) gives ``H^(1/2) t_k w_(k+1) = z + eps^_k H x``;
+  taking ``beta = |z| / (|z| + eps^_k h)``, ``h = v^T H x`` (``v = z/|z|``), in
+  ``q_(k+1) = min_beta |x + z - beta (z + eps^_k H x)|^2`` kills the ``v`` component and gives
+  ``q_(k+1) <= |(I - eps' P H P) x|^2`` with ``P = I - v v^T`` and
+  ``eps' = eps^_k |z| / (|z| + eps^_k h)``.  With ``|h| <= delta sqrt(q_k)``,
+  ``delta = (lambda_max - lambda_min)/2`` (``x`` orthogonal to ``v``), ``eps^_k <= E+``,
+  ``alpha_k >= alpha``, ``q_k <= q_K``: ``0 < eps' <= E'+ := E+ alpha / (alpha - E+ delta
+  sqrt(q_K))`` when (H5) ``alpha - E+ delta sqrt(q_K) > 0``.  The nonzero spectrum of ``P H P``
+  lies in ``[lambda_min, lambda_max(P H P)]``; for ``v0 = H^(1/2) u / C`` it is that of ``H*``
+  (``P0 H^(1/2) = H^(1/2)(I - u g^T/C^2)``, and ``(I - g u^T/C^2) H (I - u g^T/C^2) = H*``), and
+  ``||P H P - P0 H P0|| <= 2 lambda_max sin(angle(v, v0)) = 2 lambda_max sqrt(q_k)/C`` (Weyl).
+  So (H4) ``r_A12c := E'+ (lambda_max(H*) + 2 lambda_max sqrt(q_K)/C) / 2 < 1`` gives
+  ``q_(k+1) <= q_k`` (with a factor < 1 as in Eq. 45); ``t_k y_(k+1) = alpha_k^2 + eps^_k x^T H x
+  + eps^_k alpha_k h >= alpha_k (alpha_k - E+ delta sqrt(q_k)) > 0`` keeps the sign of ``y``;
+  the interval of ``|a_k|`` and the bounds of ``eps^_k`` are those of A.12s; Lemma A.11's proof
+  then runs unchanged with ``rho(I - eps^_k H)`` replaced by this contraction.  Hypotheses:
+  (H0) ``eps_a in (0, 2)``, (H1), (H3), (H5), (H4).  ``lambda_max(H*)`` is bounded above by
+  Arb's eigenvalue enclosures of the ball matrix ``H*`` (``lambda_max`` if they fail).
 * **Lemma B.2** (MBNGD, Eq. 81, ``a_k := y_k/sigma_k``): as printed (``eps0 := 2/(kappa
   lambda_max)`` with ``||u|| = 1``; general ``u``: Eq. 82 ``eps^_k <= eps kappa ||u||^2/||w_k||^2``
   gives ``eps0 = 2/(kappa lambda_max ||u||^2)``): ``y_K != 0`` and
@@ -97,6 +119,8 @@ from .model import OLSProblem
 
 #: lemma names in the order they are tried at a step
 A12, A12S, A13 = "A.12", "A.12s", "A.13"
+#: Lemma A.12s with the contraction measured on the compression H* (Eq. 14) instead of H
+A12C = "A.12c"
 #: MBNGD (Eq. 81): Lemma B.2 as printed and with the state's constants
 B2, B2S = "B.2", "B.2s"
 LEMMA_TEXT = {
@@ -104,21 +128,24 @@ LEMMA_TEXT = {
          "||u||^2)) -> Lemma A.11 -> global minimiser",
     A12S: "Lemma A.12 with the constants of the state at K (a_K y_K > 0, eps A C lambda_max < "
           "2 m_K ||w_K||^2) -> Lemma A.11 -> global minimiser",
+    A12C: "Lemma A.12 with state constants and Lemma A.11's contraction on H* = H - g g^T/C^2 "
+          "(Eq. 14) instead of H (a_K y_K > 0, |a_k| in [L, U], E'+ (lambda_max(H*) + "
+          "2 lambda_max sqrt(q_K)/C) < 2) -> global minimiser",
     A13: "Lemma A.13 as printed (eps/||w_K||^2 < eps0) -> converges (saddle or minimiser)",
     B2: "Lemma B.2 as printed (MBNGD; w_K^T g != 0, eps/||w_K||^2 < eps0 = 2/(kappa lambda_max "
         "||u||^2)) -> Lemma A.11 -> global minimiser",
     B2S: "Lemma B.2 with the constants of the state at K (MBNGD; w_K^T g != 0, eps C^2 "
          "lambda_max < 2 m_K ||w_K||^2) -> Lemma A.11 -> global minimiser",
 }
-CONCLUSION = {A12: "minimiser", A12S: "minimiser", A13: "stationary", B2: "minimiser",
-              B2S: "minimiser"}
-LEMMAS = {"bngd": (A12, A12S), "mbngd": (B2, B2S)}
+CONCLUSION = {A12: "minimiser", A12S: "minimiser", A12C: "minimiser", A13: "stationary",
+              B2: "minimiser", B2S: "minimiser"}
+LEMMAS = {"bngd": (A12, A12S, A12C), "mbngd": (B2, B2S)}
 #: working precision of the certified run to K (bits); doubled once if a check is not certified
 CERT_BITS = 128
 
 
 def hypotheses(a, w, *, eps, eps_a, H, u, lam_min, lam_max, sqrt, doctor: float = 1.0,
-               method: str = "bngd") -> dict[str, Any]:
+               method: str = "bngd", lam_star=None) -> dict[str, Any]:
     """The quantities of the module docstring at one state, for any number type (Arb balls,
     mpmath numbers, floats): ``w``, ``u`` sequences, ``H`` a nested sequence (or a callable
     ``x -> H x``).  ``doctor`` multiplies the bound of (H2s) (tests: a lemma whose constant is
@@ -169,8 +196,16 @@ def hypotheses(a, w, *, eps, eps_a, H, u, lam_min, lam_max, sqrt, doctor: float 
     r12s = eps * U * C * lam_max / (2 * m * w2) / doctor
     # Lemma B.2 (MBNGD): eps^_k = eps y^2/sigma^4 <= eps kappa ||u||^2 / ||w_k||^2 (Eq. 82)
     rb2 = kappa * lam_max * u2 * eps / (2 * w2)
+    # A.12c: the contraction on the compression (module docstring); lam_star >= lambda_max(H*)
+    ls = lam_max if lam_star is None else lam_star
+    Ep = eps * U * C / (m * w2) / doctor  # E+ >= eps^_k for k >= K
+    dlt = (lam_max - lam_min) / 2
+    sq = sqrt(qq)
+    den = alpha - Ep * dlt * sq
+    h5 = den / C
+    rc = Ep * alpha / den * (ls + 2 * lam_max * sq / C) / 2 if den > 0 else h5 * 0 + 2
     return {"sign": a * y / (sig * C2), "r_A12": r12, "r_A12s": r12s, "r_B2": rb2,
-            "r_B2s": r12s, "a_interval": a_int, "eps_a": eps_a,
+            "r_B2s": r12s, "a_interval": a_int, "eps_a": eps_a, "h5": h5, "r_A12c": rc,
             "q": q, "C": C, "w_norm2": w2, "y": y, "sigma2": s2, "m": m, "C_a": Ca,
             "a_lower": L, "a_upper": U}
 
@@ -206,6 +241,10 @@ def holds(h: dict[str, Any], lemma: str) -> bool:
         h0s = bool(ea > 0) and bool(ea < 2)
         return (h0s and bool(h["sign"] > 0) and bool(h["a_interval"] > 0)
                 and bool(h["r_A12s"] < 1))
+    if lemma == A12C:
+        h0s = bool(ea > 0) and bool(ea < 2)
+        return (h0s and bool(h["sign"] > 0) and bool(h["a_interval"] > 0)
+                and bool(h["h5"] > 0) and bool(h["r_A12c"] < 1))
     if lemma == A13:
         return h0 and bool(h["r_A12"] < 1)
     if lemma in (B2, B2S):
@@ -217,12 +256,15 @@ def margins(h: dict[str, Any], lemma: str) -> dict[str, float]:
     """Margins (lower ends for balls): ``sign`` and ``1 - r`` of the lemma's bound."""
     def lo(x):
         return float(x.lower()) if hasattr(x, "lower") else float(x)
-    r = h[{A12: "r_A12", A13: "r_A12", A12S: "r_A12s", B2: "r_B2", B2S: "r_B2s"}[lemma]]
+    r = h[{A12: "r_A12", A13: "r_A12", A12S: "r_A12s", A12C: "r_A12c", B2: "r_B2",
+           B2S: "r_B2s"}[lemma]]
     out = {"bound": lo(1 - r)}
     if lemma != A13:
         out["sign"] = lo(h["sign"])
-    if lemma == A12S:
+    if lemma in (A12S, A12C):
         out["a_interval"] = lo(h["a_interval"])
+    if lemma == A12C:
+        out["h5"] = lo(h["h5"])
     return out
 
 
@@ -264,7 +306,12 @@ def _float_eval(p: OLSProblem, A: np.ndarray, W: np.ndarray, eps, eps_a, doctor=
         sign = A * y / (np.sqrt(s2) * C2)
         if method == "mbngd":
             r12 = (lmax / lmin) * lmax * u2 * eps / (2 * w2)
-    return sign, r12, r12s, a_int
+        Ep = 2 * r12s / lmax
+        sq = np.sqrt(q)
+        den = alpha - Ep * (lmax - lmin) / 2 * sq
+        ls = lam_star_float(p)
+        rc = np.where(den > 0, Ep * alpha / den * (ls + 2 * lmax * sq / C) / 2, np.inf)
+    return sign, r12, r12s, a_int, rc, den / C
 
 
 def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: float = 1.0,
@@ -272,7 +319,7 @@ def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: f
     """First step ``K`` (float64 iterates) at which each configuration satisfies a lemma's
     hypotheses with float64 margins above ``safety`` (A.12 first, then A.12s; A.13 recorded
     separately; for ``method="mbngd"`` B.2 then B.2s).  ``-1``: never within ``max_steps``."""
-    printed, state = LEMMAS[method]
+    printed, state = LEMMAS[method][:2]
     A = np.asarray(a0, float).copy()
     W = np.asarray(w0, float).copy()
     eps = np.asarray(eps, float)
@@ -286,17 +333,20 @@ def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: f
     h0s = (eps_a > 0) & (eps_a < 2) if method == "bngd" else np.ones(B, bool)
     act = np.arange(B)
     for k in range(max_steps + 1):
-        sign, r12, r12s, a_int = _float_eval(p, A[act], W[act], eps[act], eps_a[act], doctor,
-                                             method)
+        sign, r12, r12s, a_int, rc, h5 = _float_eval(p, A[act], W[act], eps[act], eps_a[act],
+                                                 doctor, method)
         m12 = h0[act] & (sign > safety) & (r12 < 1 - safety)
         m12s = (h0s[act] & ~m12 & (sign > safety) & (a_int > safety)
                 & (r12s < 1 - safety))
+        m12c = (h0s[act] & ~m12 & ~m12s & (sign > safety) & (a_int > safety)
+                & (h5 > safety) & (rc < 1 - safety) & (method == "bngd"))
         m13 = h0[act] & (r12 < 1 - safety) & (K13[act] < 0) & (method == "bngd")
         K13[act[m13]] = k
-        hit = m12 | m12s
+        hit = m12 | m12s | m12c
         K[act[hit]] = k
         lem[act[m12]] = printed
         lem[act[m12s]] = state
+        lem[act[m12c]] = A12C
         last[act] = r12s
         keep = ~hit & np.isfinite(r12s)
         act = act[keep]
@@ -319,11 +369,35 @@ def eigen_bounds_arb(p: OLSProblem):
     else:
         ev = acb_mat([[float(x) for x in r] for r in p.H]).eig()
         lam = [e.real for e in ev]
-    lo = min(lam, key=lambda x: float(x.mid()))
-    hi = max(lam, key=lambda x: float(x.mid()))
-    lo_b = arb(lo.lower())
-    hi_b = arb(hi.upper())
+    lo_b = min((arb(x.lower()) for x in lam), key=float)
+    hi_b = max((arb(x.upper()) for x in lam), key=float)
     return lo_b, hi_b
+
+
+def lam_star_float(p: OLSProblem) -> float:
+    """``lambda_max(H*)``, ``H* = H - g g^T / (u^T H u)`` (Eq. 14), in float64 (scan only)."""
+    g = p.g
+    Hs = p.H - np.outer(g, g) / float(p.u @ g)
+    return float(np.linalg.eigvalsh(0.5 * (Hs + Hs.T))[-1])
+
+
+def lam_star_arb(p: OLSProblem, lam_max):
+    """An Arb upper bound of ``lambda_max(H*)`` (eigenvalue enclosures of the ball matrix
+    ``H - g g^T / C^2``); ``lam_max`` (an upper bound of ``lambda_max(H) >= lambda_max(H*)``,
+    Lemma A.1) when the enclosure fails."""
+    from flint import acb_mat, arb
+    d = p.d
+    H = [[arb(float(x)) for x in row] for row in p.H]
+    u = [arb(float(x)) for x in p.u]
+    g = [sum((H[i][j] * u[j] for j in range(1, d)), H[i][0] * u[0]) for i in range(d)]
+    C2 = sum((u[i] * g[i] for i in range(1, d)), u[0] * g[0])
+    Hs = [[H[i][j] - g[i] * g[j] / C2 for j in range(d)] for i in range(d)]
+    try:
+        ev = acb_mat(Hs).eig()
+    except Exception:
+        return lam_max
+    hi = max((arb(e.real.upper()) for e in ev), key=float)
+    return hi if hi < lam_max else lam_max
 
 
 @dataclass
@@ -343,6 +417,7 @@ class Certificate:
 def _problem_arb(p: OLSProblem):
     from flint import arb
     lmin, lmax = eigen_bounds_arb(p)
+    lstar = lam_star_arb(p, lmax)
     uu = [arb(float(x)) for x in p.u]
     if p.diagonal is not None:
         h = [arb(float(x)) for x in p.diagonal]
@@ -351,7 +426,7 @@ def _problem_arb(p: OLSProblem):
             return [hi * xi for hi, xi in zip(h, x, strict=True)]
     else:
         Hm = [[arb(float(x)) for x in row] for row in p.H]
-    return lmin, lmax, uu, Hm
+    return lmin, lmax, uu, Hm, lstar
 
 
 def certified_state(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, bits: int = CERT_BITS,
@@ -380,10 +455,10 @@ def certified_hypotheses(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, bits: int
     old = ctx.prec
     ctx.prec = bits
     try:
-        lmin, lmax, uu, Hm = _problem_arb(p)
+        lmin, lmax, uu, Hm, lstar = _problem_arb(p)
         return hypotheses(st[0], st[1], eps=arb(float(eps)), eps_a=arb(float(eps_a)), H=Hm,
                           u=uu, lam_min=lmin, lam_max=lmax, sqrt=lambda x: x.sqrt(),
-                          doctor=doctor, method=method)
+                          doctor=doctor, method=method, lam_star=lstar)
     finally:
         ctx.prec = old
 
@@ -392,8 +467,9 @@ def certify_at(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, lemmas=(A12, A12S),
                bits: int = CERT_BITS, doctor: float = 1.0, method: str = "bngd") -> Certificate:
     """Enclose the exact state at step ``K`` (certified engine from the exact initial doubles)
     and prove the hypotheses of the first lemma of ``lemmas`` that holds on the balls (at
-    ``bits``, then twice and four times as many bits)."""
-    for b in (bits, 2 * bits, 4 * bits):
+    ``bits``, then ``2 bits + 4 K`` and ``4 bits + 16 K``: a run near the edge of stability loses
+    a few bits per step)."""
+    for b in (bits, 2 * bits + 4 * int(K), 4 * bits + 16 * int(K)):
         h = certified_hypotheses(p, a0=a0, w0=w0, eps=eps, eps_a=eps_a, K=K, bits=b,
                                  doctor=doctor, method=method)
         if h is None:
@@ -466,12 +542,23 @@ def decide_batch(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000,
             out.append(rec)
             continue
         lemmas = (A13,) if lem == A13 else LEMMAS[method]
-        c = certify_at(p, a0=a0[j], w0=w0[j], eps=eps[j], eps_a=eps_a[j], K=K, lemmas=lemmas,
-                       doctor=doctor, method=method)
+        # the hypotheses, once true, stay true (the induction of the module docstring); a
+        # float64 margin too thin for the balls is retried at later steps
+        tried = []
+        for Kc in (K, K + max(10, K // 2), 2 * K + 50):
+            if Kc > max_steps + 100:
+                break
+            c = certify_at(p, a0=a0[j], w0=w0[j], eps=eps[j], eps_a=eps_a[j], K=Kc,
+                           lemmas=lemmas, doctor=doctor, method=method)
+            tried.append(Kc)
+            if c.certified:
+                break
         if not c.certified:
-            rec["reason"] = f"float64 hypotheses at K = {K} not certified on the balls ({c.note})"
+            rec["reason"] = (f"float64 hypotheses at K = {K} not certified on the balls at "
+                             f"K in {tried} ({c.note})")
             out.append(rec)
             continue
+        rec["K"] = c.K
         rec.update(lemma=c.lemma, decided=True, certified=True, margins=c.margins,
                    bits=c.bits, conclusion=CONCLUSION[c.lemma])
         out.append(rec)

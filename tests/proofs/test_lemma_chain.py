@@ -94,8 +94,11 @@ def _mp_hypotheses(p, a0, w0, eps, eps_a, K, dps=100):
             a = a + ea * (y / sig - a)
         lam = mpmath.eigsy(mpmath.matrix(H), eigvals_only=True)
         lam = sorted(lam[i] for i in range(d))
+        C2 = mpmath.fsum(ui * gi for ui, gi in zip(u, g, strict=True))
+        Hs = mpmath.matrix([[H[i][j] - g[i] * g[j] / C2 for j in range(d)] for i in range(d)])
+        ls = max(mpmath.eigsy(Hs, eigvals_only=True))
         return lc.hypotheses(a, w, eps=e, eps_a=ea, H=H, u=u, lam_min=lam[0], lam_max=lam[-1],
-                             sqrt=mpmath.sqrt)
+                             sqrt=mpmath.sqrt, lam_star=ls)
 
 
 def test_certified_hypotheses_agree_with_100_digit_mpmath():
@@ -113,7 +116,7 @@ def test_certified_hypotheses_agree_with_100_digit_mpmath():
                         K=r["K"])
             hb = lc.certified_hypotheses(p, bits=r["bits"], **args)
             hm = _mp_hypotheses(p, **args)
-            for key in ("sign", "r_A12", "r_A12s", "a_interval"):
+            for key in ("sign", "r_A12", "r_A12s", "a_interval", "h5", "r_A12c"):
                 ball, val = hb[key], hm[key]
                 lo, hi = float(ball.lower()), float(ball.upper())
                 v = float(val)
