@@ -323,8 +323,9 @@ def saddle_monte_carlo(ctx: CheckContext, claim: str, *, n_problems: int, n_per:
     """Typical random initial values (``a0 ~ N(0, 1)``, ``w0 ~ N(0, I)``), ``eps lambda_max /
     ||w0||^2`` log-uniform in ``10^log_eps_scaled`` (default [1e-6, 1e12]), ``eps_a`` uniform in
     ``eps_a``.  Each run is decided first through the lemma chain (:mod:`bnverify.lemma_chain`:
-    Lemma A.12 / A.12s at the first K where their hypotheses hold, certified in Arb: a global
-    minimiser; needs ``eps_a <= 1``), the rest by :func:`bnverify.convergence.decide` (float64).
+    Lemma A.12 / A.12s / A.12c at the first K where their hypotheses hold, certified in Arb: a
+    global minimiser; A.12 needs ``eps_a <= 1``, A.12s and A.12c ``eps_a < 2``), the rest by
+    :func:`bnverify.convergence.decide` (float64).
     Event: decided 'saddle'.  Undecided runs are reported; the bound is given both over decided
     runs and counting every undecided run as a saddle (conservative).
     ``init="saddle"`` (for mutation tests: a deliberately non-typical distribution) starts every
@@ -375,7 +376,7 @@ def saddle_monte_carlo(ctx: CheckContext, claim: str, *, n_problems: int, n_per:
                              statement=statement, method=method, details=det,
                              counterexample=cex)
     res.evidence += (f"; eps lambda_max/||w0||^2 in [{lo_s:.2g}, {hi_s:.2g}]; {n_chain} of {n} "
-                     f"decided at a minimiser through the certified lemma chain (A.12/A.12s)")
+                     f"decided at a minimiser through the certified lemma chain (A.12/A.12s/A.12c)")
     if und and res.verdict == "verified":
         res.evidence += f"; {und} of {n} runs undecided (bound counting them as saddles: " \
                         f"{det['upper_bound_95_counting_undecided_as_saddle']:.2g})"
