@@ -129,3 +129,26 @@ def test_certified_hypotheses_agree_with_100_digit_mpmath():
                 assert v <= m[k] + 1e-12 * max(1.0, abs(m[k]))
             n_checked += 1
     assert n_checked >= 20
+
+
+def test_a12c_decisions_keep_their_conclusion_and_need_the_compression():
+    """Lemma A.12c (contraction on H*) decides runs whose effective step stays above
+    2/lambda_max; from the decided K on, q_k is non-increasing and the signs are kept (float64,
+    2000 steps), and those runs are outside A.12s (r_A12s >= 1 at K)."""
+    rng = np.random.default_rng(1)
+    p = random_problem(rng, (2, 5), 30.0)
+    x = draw_t33_batch(rng, 200, p.d, log_eps_eff=(0.0, 1.5), lambda_max=p.lambda_max,
+                       eps_a=(0.3, 1.0))
+    s = lc.scan(p, a0=x["a0"], w0=x["w0"], eps=x["eps"], eps_a=x["eps_a"], max_steps=5000)
+    c = s["lemma"] == lc.A12C
+    assert c.sum() >= 20
+    A, W = _state_at(p, x, np.where(c, s["K"], 0))
+    _, _, r12s, _, rc, _ = lc._float_eval(p, A[c], W[c], x["eps"][c], x["eps_a"][c])
+    assert np.all(rc < 1) and np.all(r12s >= 1 - 1e-6)
+    v = lc.conclusion_violated(p, a=A[c], w=W[c], eps=x["eps"][c], eps_a=x["eps_a"][c],
+                               steps=2000)
+    assert not v.any()
+    j = int(np.flatnonzero(c)[0])
+    cert = lc.certify_at(p, a0=x["a0"][j], w0=x["w0"][j], eps=x["eps"][j], eps_a=x["eps_a"][j],
+                         K=int(s["K"][j]), lemmas=(lc.A12C,))
+    assert cert.certified and cert.margins["bound"] > 0 and cert.margins["h5"] > 0
