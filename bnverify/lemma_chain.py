@@ -469,7 +469,9 @@ def certify_at(p: OLSProblem, *, a0, w0, eps, eps_a, K: int, lemmas=(A12, A12S),
     and prove the hypotheses of the first lemma of ``lemmas`` that holds on the balls (at
     ``bits``, then ``2 bits + 4 K`` and ``4 bits + 16 K``: a run near the edge of stability loses
     a few bits per step)."""
-    for b in (bits, 2 * bits + 4 * int(K), 4 * bits + 16 * int(K)):
+    from .dynamics.certified import MAX_BITS
+    for b in sorted({min(x, MAX_BITS) for x in (bits, 2 * bits + 4 * int(K),
+                                                 4 * bits + 16 * int(K))}):
         h = certified_hypotheses(p, a0=a0, w0=w0, eps=eps, eps_a=eps_a, K=K, bits=b,
                                  doctor=doctor, method=method)
         if h is None:
