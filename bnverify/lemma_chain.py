@@ -329,6 +329,7 @@ def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: f
     lem = np.full(B, "", dtype=object)
     K13 = np.full(B, -1)
     last = np.full(B, np.nan)  # r of the state-constant lemma at the last step scanned
+    AK, WK = A.copy(), W.copy()  # float64 states at K
     h0 = (eps_a > 0) & (eps_a <= 1) if method == "bngd" else np.ones(B, bool)
     h0s = (eps_a > 0) & (eps_a < 2) if method == "bngd" else np.ones(B, bool)
     act = np.arange(B)
@@ -347,13 +348,14 @@ def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: f
         lem[act[m12]] = printed
         lem[act[m12s]] = state
         lem[act[m12c]] = A12C
+        AK[act[hit]], WK[act[hit]] = A[act[hit]], W[act[hit]]
         last[act] = r12s
         keep = ~hit & np.isfinite(r12s)
         act = act[keep]
         if act.size == 0 or k == max_steps:
             break
         A[act], W[act] = step(p, method, A[act], W[act], eps[act], eps_a[act])
-    return {"K": K, "lemma": lem, "K_A13": K13, "r_state_last": last}
+    return {"K": K, "lemma": lem, "K_A13": K13, "r_state_last": last, "A_K": AK, "W_K": WK}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -508,8 +510,8 @@ def conclusion_violated(p: OLSProblem, *, a, w, eps, eps_a, steps: int = 200,
 
 
 def decide_batch(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000,
-                 certify: bool = True, doctor: float = 1.0, method: str = "bngd"
-                 ) -> list[dict[str, Any]]:
+                 certify: bool = True, doctor: float = 1.0, method: str = "bngd",
+                 conclusion_steps: int = 200) -> list[dict[str, Any]]:
     """Decide a batch through the lemma chain: per configuration ``K``, the lemma, the
     conclusion, margins, whether certified, or the reason it stays undecided."""
     a0 = np.asarray(a0, float)
@@ -564,4 +566,13 @@ def decide_batch(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000,
         rec.update(lemma=c.lemma, decided=True, certified=True, margins=c.margins,
                    bits=c.bits, conclusion=CONCLUSION[c.lemma])
         out.append(rec)
+    # a sampled cross-check of the lemmas' common conclusion (q_k non-increasing, signs kept)
+    # for conclusion_steps float64 steps from the float64 state at the scan's K
+    chk = np.array([j for j, r in enumerate(out) if r["decided"] and r["lemma"] != A13
+                    and int(s["K"][j]) >= 0], dtype=int)
+    if chk.size and conclusion_steps:
+        v = conclusion_violated(p, a=s["A_K"][chk], w=s["W_K"][chk], eps=eps[chk],
+                                eps_a=eps_a[chk], steps=conclusion_steps, method=method)
+        for j, bad in zip(chk.tolist(), v.tolist(), strict=True):
+            out[j]["conclusion_violated"] = bool(bad)
     return out

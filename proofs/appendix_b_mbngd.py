@@ -110,7 +110,8 @@ def mbngd_lemma_decisions(ctx: CheckContext, salt: str, *, n_problems: int, n_pe
             if r["decided"]:
                 by_lemma[r["lemma"]] = by_lemma.get(r["lemma"], 0) + 1
                 records.append({"K": r["K"], "lemma": r["lemma"], "margins": r["margins"],
-                                "bits": r["bits"]})
+                                "bits": r["bits"],
+                                "conclusion_violated": r.get("conclusion_violated", False)})
             else:
                 undecided.append({**p.to_json(), "a0": 1.0, "w0": w0[j].tolist(), "eps_a": 1.0,
                                   "eps": float(eps[j]), "method": "mbngd", "steps": max_steps,
@@ -129,7 +130,10 @@ def mbngd_lemma_decisions(ctx: CheckContext, salt: str, *, n_problems: int, n_pe
             "K_median": float(np.median(Ks)) if Ks else None,
             "min_margin_bound": min((r["margins"]["bound"] for r in records), default=None),
             "min_margin_sign": min((r["margins"]["sign"] for r in records), default=None),
-            "records": records, "chain_undecided": undecided,
+            "records": records,
+            "conclusion_violations_float64_200_steps": sum(r["conclusion_violated"]
+                                                            for r in records),
+            "chain_undecided": undecided,
             "fallback_float64_decision": fallback, "max_steps": max_steps,
             "log_eps": list(log_eps)}
 
@@ -150,7 +154,9 @@ def tb1_full_range(ctx: CheckContext) -> MethodResult:
     bl = ", ".join(f"{v} by {k}" for k, v in sorted(det["by_lemma"].items()))
     ev = (f"T-B.1 (MBNGD, eps in [1e-8, 1e16]): {nc}/{n} = {nc / n:.1%} decided at a global "
           f"minimiser through Lemma B.2 -> A.11, certified in ball arithmetic ({bl}; first "
-          f"K <= {det['K_max']}, median {det['K_median']:g})")
+          f"K <= {det['K_max']}, median {det['K_median']:g}); float64 cross-check of the "
+          f"conclusion (200 steps from K): {det['conclusion_violations_float64_200_steps']} "
+          f"violations")
     if n - nc:
         ev += (f"; {n - nc} outside the chain's hypotheses within {det['max_steps']} steps, "
                f"float64 decision: " + ", ".join(f"{v} {k}" for k, v in fb.items() if v))

@@ -177,7 +177,8 @@ def lemma_chain_decisions(ctx: CheckContext, salt: str, n_problems: int, n_per: 
             if r["decided"]:
                 by_lemma[r["lemma"]] = by_lemma.get(r["lemma"], 0) + 1
                 records.append({"K": r["K"], "lemma": r["lemma"], "margins": r["margins"],
-                                "bits": r["bits"]})
+                                "bits": r["bits"],
+                                "conclusion_violated": r.get("conclusion_violated", False)})
             else:
                 chain_undecided.append({**cfg, "steps": max_steps,
                                         "comment": f"lemma chain: {r['reason']}"})
@@ -210,7 +211,10 @@ def lemma_chain_decisions(ctx: CheckContext, salt: str, n_problems: int, n_per: 
            "min_margin_bound": min((r["margins"]["bound"] for r in records), default=None),
            "min_margin_sign": min((r["margins"].get("sign", np.inf) for r in records),
                                   default=None),
-           "records": records, "chain_undecided": chain_undecided,
+           "records": records,
+           "conclusion_violations_float64_200_steps": sum(r["conclusion_violated"]
+                                                           for r in records),
+           "chain_undecided": chain_undecided,
            "fallback_float64_decision": fallback, "max_steps": max_steps,
            "draw": {k: str(v) for k, v in draw_kw.items()}}
     return counts, examples, det
@@ -233,7 +237,9 @@ def t33_full_range(ctx: CheckContext) -> MethodResult:
     bl = ", ".join(f"{v} by {k}" for k, v in sorted(det["by_lemma"].items()))
     ev = (f"T3.3 (eps in [1e-8, 1e16]): {nc}/{n} = {nc / n:.1%} decided through the lemma chain, "
           f"certified in ball arithmetic ({bl}; first K <= {det['K_max']}, median "
-          f"{det['K_median']:g})")
+          f"{det['K_median']:g}); float64 cross-check of the conclusion (q_k non-increasing, "
+          f"signs kept, 200 steps from K): "
+          f"{det['conclusion_violations_float64_200_steps']} violations")
     if n - nc:
         ev += (f"; {n - nc} outside the chain's hypotheses within {det['max_steps']} steps, "
                f"float64 decision: " + ", ".join(f"{v} {k}" for k, v in fb.items() if v))

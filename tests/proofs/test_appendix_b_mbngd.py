@@ -40,6 +40,7 @@ def test_tb1_full_range_decided_through_lemma_b2_certified(results):
     assert full.verdict == "verified", full.evidence
     assert det["decided_fraction"] >= 0.99
     assert set(det["by_lemma"]) <= {"B.2", "B.2s"}
+    assert det["conclusion_violations_float64_200_steps"] == 0
     assert all(r["margins"]["bound"] > 0 and r["margins"]["sign"] > 0 for r in det["records"])
     assert (full.to_json()["evidence_class"] == "certified") == (det["decided_fraction"] == 1.0)
     assert res.verdict == "verified"

@@ -50,6 +50,7 @@ def test_t33_window_verified_full_range_decided_by_lemma_chain(results):
     assert det["decided_fraction"] >= 0.98  # certified through the lemma chain
     assert det["counts"]["diverged"] == 0 and det["counts"]["saddle"] == 0
     assert len(det["records"]) == det["decided_by_lemma_chain"]
+    assert det["conclusion_violations_float64_200_steps"] == 0
     assert all(r["margins"]["bound"] > 0 for r in det["records"])
     assert all(r["margins"].get("sign", 1.0) > 0 for r in det["records"])
     # certified class only when the chain decided every configuration
