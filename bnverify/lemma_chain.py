@@ -329,6 +329,7 @@ def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: f
     lem = np.full(B, "", dtype=object)
     K13 = np.full(B, -1)
     last = np.full(B, np.nan)  # r of the state-constant lemma at the last step scanned
+    last_c = np.full(B, np.nan)  # r of A.12c at the last step scanned
     AK, WK = A.copy(), W.copy()  # float64 states at K
     h0 = (eps_a > 0) & (eps_a <= 1) if method == "bngd" else np.ones(B, bool)
     h0s = (eps_a > 0) & (eps_a < 2) if method == "bngd" else np.ones(B, bool)
@@ -350,12 +351,13 @@ def scan(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000, doctor: f
         lem[act[m12c]] = A12C
         AK[act[hit]], WK[act[hit]] = A[act[hit]], W[act[hit]]
         last[act] = r12s
+        last_c[act] = rc
         keep = ~hit & np.isfinite(r12s)
         act = act[keep]
         if act.size == 0 or k == max_steps:
             break
         A[act], W[act] = step(p, method, A[act], W[act], eps[act], eps_a[act])
-    return {"K": K, "lemma": lem, "K_A13": K13, "r_state_last": last, "A_K": AK, "W_K": WK}
+    return {"K": K, "lemma": lem, "K_A13": K13, "r_state_last": last, "r_c_last": last_c, "A_K": AK, "W_K": WK}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -531,11 +533,13 @@ def decide_batch(p: OLSProblem, *, a0, w0, eps, eps_a, max_steps: int = 20000,
                 K, lem = k13, A13
             else:
                 rl = float(s["r_state_last"][j])
+                rcl = float(s["r_c_last"][j])
                 rec["reason"] = (f"hypotheses of Lemmas {names} not met in float64 within "
-                                 f"{max_steps} steps (last r of the state-constant bound: "
-                                 f"{rl:.3g}" + ("; > 1 near the limit: the effective step stays "
-                                                "above 2/lambda_max, outside Lemma A.11's (39))"
-                                                if rl > 1 else ")"))
+                                 f"{max_steps} steps (last r of A.12s/B.2s: {rl:.3g}"
+                                 + (f", of A.12c: {rcl:.3g}" if method == "bngd" else "")
+                                 + ("; > 1 near the limit: the effective step stays above "
+                                    "2/lambda_max, outside Lemma A.11's (39))" if rl > 1
+                                    else ")"))
                 rec["r_state_last"] = rl
                 out.append(rec)
                 continue
