@@ -26,9 +26,11 @@ Readings of the printed (garbled) text
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import sympy as sp
 from hypothesis import strategies as st
 
 from bnverify.claims import CheckContext, Correction, MethodResult, check
@@ -553,13 +555,10 @@ def separation_samples(rng: np.random.Generator, p: OLSProblem, n: int,
     return w * 10 ** rng.uniform(*log_norm, (n, 1))
 
 
-@check("L-A.15", method="sampled", reading=(
-    "Proof-internal existence statement ('for delta0 small enough ... some delta1, delta2'); "
-    "checked in an explicit form: delta0 = lambda_min C^2/8, delta1, delta2 as derived."))
+@check("L-A.15", method="sampled")
 def a15_sampled(ctx: CheckContext) -> MethodResult:
-    """Inconclusive by design (the lemma only asserts existence; 'small enough' is not
-    quantified); what is checked: the explicit constants of :func:`separation_holds` on points
-    sampled near both parts of S."""
+    """Float64 cross-check of the explicit constants proved by :func:`a15_symbolic`
+    (:func:`separation_holds` on points sampled near both parts of S)."""
     rng = ctx.rng("L-A.15")
     tot = {"in_S": 0, "in_S1": 0, "in_S2": 0, "violations": 0}
     gaps = []
@@ -569,14 +568,186 @@ def a15_sampled(ctx: CheckContext) -> MethodResult:
         for k in tot:
             tot[k] += o.measured[k]
         gaps.append(o.measured["distance_lower_bound"])
-    verdict = "refuted" if tot["violations"] else "inconclusive"
+    verdict = "refuted" if tot["violations"] else "verified"
     return MethodResult(
         verdict, "sampled",
-        f"L-A.15 is an existence statement inside a proof (not checkable as stated); sampled "
-        f"check of explicit constants (delta0 = lambda_min C^2/8, C = u^T H u): {tot['in_S']} "
+        f"cross-check of the explicit constants proved by the symbolic method (delta0 = lambda_min C^2/8, C = u^T H u): {tot['in_S']} "
         f"sampled points of S, {tot['in_S1']} in S1 (y^2 < 2 delta0/C, q >= C/2), {tot['in_S2']} "
         f"in S2 (y^2 > lambda_min C/2), {tot['violations']} in neither; dist(S1, S2) >= "
         f"{min(gaps):.3g}", details={**tot, "distance_lower_bounds": gaps})
+
+
+# -- L-A.15 proved: exact inequality chain (SymPy), dimension-free ------------------------------
+
+#: delta0 = A15_FRAC * lambda_min C^2 / 4, i.e. lambda_min C^2 / 8 (C = u^T H u)
+A15_FRAC = Fraction(1, 2)
+
+
+def separation_proof(frac: Any = A15_FRAC) -> dict[str, Any]:
+    """The explicit separation of L-A.15 as a chain of SymPy-verified steps, for every ``d``.
+
+    Statement proved (``C = u^T H u``, ``lambda = lambda_min(H)``, ``y = w^T g``, ``g = H u``,
+    ``sigma^2 = w^T H w``, ``q = ||e||_H^2``, ``e = u - (y/sigma^2) w``): for ``0 < frac < 1`` and
+    ``delta0 = frac lambda C^2/4``, every ``w`` with ``||w|| >= 1`` and ``y^2 q < delta0`` lies in
+    ``S1 = {y^2 < 2 delta0/C = frac lambda C/2, q >= C/2}`` or in
+    ``S2 = {y^2 > lambda C/2, q < 2 delta0/(lambda C) = frac C/2}``, and
+    ``dist(S1, S2) >= sqrt(lambda C/2) (1 - sqrt(frac)) / ||g|| > 0``.
+
+    Steps (each an exact SymPy identity ``lhs - certificate == 0`` whose certificate's sign
+    SymPy decides from the symbols' assumptions; sums run over ``i = 1..n`` with symbolic ``n``
+    in the eigenbasis of ``H``, ``h_i = lambda + mu_i``, ``mu_i >= 0``):
+
+    1. ``q = C - 2 s y + s^2 sigma^2`` with ``s = y/sigma^2`` (symbolic-``n`` sum), hence
+       ``q = C - y^2/sigma^2``;
+    2. Rayleigh: ``sigma^2 - lambda ||w||^2 = sum mu_i w_i^2 >= 0``, so ``sigma^2 >= lambda``
+       on ``||w|| >= 1``;
+    3. case ``q >= C/2`` (``q = C/2 + t``, ``t >= 0``): ``y^2 < delta0/q`` and
+       ``delta0/q - 2 delta0/C = -2 delta0 t/(C q) <= 0``: ``w in S1``;
+    4. case ``q < C/2`` (``q = C/2 - t``, ``t > 0``): ``y^2 = sigma^2 (C - q)`` (step 1) with
+       ``sigma^2 = lambda (1 + rho) + m`` (step 2, ``rho, m >= 0``):
+       ``y^2 - lambda C/2`` is a sum of non-negative terms and ``lambda t > 0``;
+    5. then ``q < delta0/y^2`` and, with ``y^2 = lambda C/2 + v`` (``v > 0``),
+       ``delta0/y^2 - 2 delta0/(lambda C) < 0``: ``w in S2``;
+    6. gap: ``lambda C/2 - 2 delta0/C = lambda C (1 - frac)/2 > 0`` -- the only step that uses
+       ``frac < 1`` (checked for the given ``frac`` and for symbolic ``frac = 1 - k``,
+       ``0 < k``);
+    7. ``|y(w) - y(w')| = |g^T (w - w')| <= ||g|| ||w - w'||`` (Cauchy-Schwarz), so
+       ``dist(S1, S2) >= (sqrt(lambda C/2) - sqrt(2 delta0/C))/||g||``, equal to
+       ``sqrt(lambda C/2)(1 - sqrt(frac))/||g||`` (identity).
+
+    ``frac`` is a rational (``Fraction``/``int``/SymPy).  Returns ``{"ok", "steps", "constants"}``;
+    ``ok`` is False when any step fails (e.g. ``frac >= 1``: step 6)."""
+    fr = sp.Rational(str(frac)) if not isinstance(frac, sp.Basic) else frac
+    C, lam, d0, sig2, y, s, k = sp.symbols("C lambda delta0 sigma2 y s k", positive=True)
+    t0 = sp.Symbol("t", nonnegative=True)
+    t, v = sp.symbols("t v", positive=True)
+    rho, m = sp.symbols("rho m", nonnegative=True)
+    n = sp.Symbol("n", integer=True, positive=True)
+    i = sp.Idx("i", (1, n))
+    h, u, w, mu = (sp.IndexedBase(x) for x in ("h", "u", "w", "mu"))
+    steps: list[dict[str, Any]] = []
+
+    def record(name: str, ok: Any, text: str) -> None:
+        steps.append({"step": name, "ok": bool(ok is True), "text": text})
+
+    def zero(expr: sp.Expr) -> bool:
+        return sp.simplify(expr) == 0
+
+    # 1. q identity, general n (termwise difference of the sums vanishes)
+    summand = h[i] * (u[i] - s * w[i]) ** 2 - (h[i] * u[i] ** 2 - 2 * s * h[i] * u[i] * w[i]
+                                                + s**2 * h[i] * w[i] ** 2)
+    ok1 = zero(sp.Sum(sp.expand(summand), (i, 1, n)).doit()) and zero(
+        (C - 2 * s * y + s**2 * sig2).subs(s, y / sig2) - (C - y**2 / sig2))
+    record("q = C - y^2/sigma^2", ok1, "sum_i h_i (u_i - s w_i)^2 = C - 2 s y + s^2 sigma^2 "
+           "(symbolic n); s = y/sigma^2 gives C - y^2/sigma^2")
+    # 2. Rayleigh, general n
+    ray = sp.Sum(sp.expand((lam + mu[i]) * w[i] ** 2 - lam * w[i] ** 2 - mu[i] * w[i] ** 2),
+                 (i, 1, n)).doit()
+    record("sigma^2 >= lambda ||w||^2", zero(ray), "sum (lambda + mu_i) w_i^2 - lambda sum w_i^2 "
+           "= sum mu_i w_i^2 >= 0 (mu_i >= 0; symbolic n)")
+    # 3. case q >= C/2
+    q = C / 2 + t0
+    cert3 = -2 * d0 * t0 / (C * q)
+    record("q >= C/2 => y^2 < 2 delta0/C", zero(d0 / q - 2 * d0 / C - cert3)
+           and cert3.is_nonpositive, "y^2 < delta0/q and delta0/q - 2 delta0/C = "
+           "-2 delta0 t/(C q) <= 0 (q = C/2 + t)")
+    # 4. case q < C/2: y^2 > lambda C/2
+    y2 = (lam * (1 + rho) + m) * (C / 2 + t)
+    cert4 = sp.expand(y2 - lam * C / 2)
+    record("q < C/2 => y^2 > lambda C/2", cert4.is_positive is True and zero(
+        cert4 - (C * lam * rho / 2 + C * m / 2 + lam * rho * t + lam * t + m * t)),
+        "y^2 = sigma^2 (C - q), sigma^2 = lambda(1 + rho) + m: y^2 - lambda C/2 = "
+        f"{cert4} > 0")
+    # 5. then q < 2 delta0/(lambda C)
+    y2b = lam * C / 2 + v
+    cert5 = -d0 * v / (y2b * lam * C / 2)
+    record("q < C/2 => q < 2 delta0/(lambda C)", zero(d0 / y2b - 2 * d0 / (lam * C) - cert5)
+           and cert5.is_negative, "q < delta0/y^2 and delta0/y^2 - 2 delta0/(lambda C) = "
+           "-delta0 v/(y^2 lambda C/2) < 0 (y^2 = lambda C/2 + v)")
+    # 6. gap
+    gap2 = lam * C / 2 - 2 * (fr * lam * C**2 / 4) / C
+    cert6 = lam * C * (1 - fr) / 2
+    gap_sym = lam * C / 2 - 2 * ((1 - k) * lam * C**2 / 4) / C
+    record("gap: lambda C/2 > 2 delta0/C", zero(gap2 - cert6) and cert6.is_positive is True
+           and sp.simplify(gap_sym).is_positive is True,
+           f"lambda C/2 - 2 delta0/C = lambda C (1 - frac)/2 = {sp.factor(cert6)} "
+           "(frac = " + str(fr) + "); symbolic frac = 1 - k: lambda C k/2 > 0")
+    # 7. distance
+    dist = (sp.sqrt(lam * C / 2) - sp.sqrt(2 * (fr * lam * C**2 / 4) / C))
+    ok7 = zero(dist - sp.sqrt(lam * C / 2) * (1 - sp.sqrt(fr)))
+    record("dist(S1, S2) >= sqrt(lambda C/2)(1 - sqrt(frac))/||g||",
+           ok7 and (1 - sp.sqrt(fr)).is_positive is True,
+           "|y(w) - y(w')| <= ||g|| ||w - w'||; |y| < sqrt(2 delta0/C) on S1, > sqrt(lambda C/2) "
+           "on S2")
+    consts = {"delta0": f"{fr / 4} lambda_min C^2", "S1": f"y^2 < {fr / 2} lambda_min C, q >= C/2",
+              "S2": f"y^2 > lambda_min C/2, q < {fr / 2} C",
+              "distance": f"sqrt(lambda_min C/2) (1 - sqrt({fr})) / ||g||",
+              "C": "u^T H u", "frac": str(fr)}
+    return {"ok": all(st_["ok"] for st_ in steps), "steps": steps, "constants": consts}
+
+
+def separation_witness(frac: Any) -> dict[str, Any] | None:
+    """For ``frac > 1`` (``delta0 > lambda_min C^2/4``) an exact point of ``S1 ∩ S2``: the two
+    parts are not separated.  ``H = I_2``, ``u = e_1`` (``C = lambda = 1``), ``w = (r, r)`` with
+    rational ``1/2 < r^2 < frac/2``: ``y^2 = r^2``, ``q = 1/2``, ``y^2 q = r^2/2 < delta0 =
+    frac/4``, ``||w||^2 = 2 r^2 >= 1``.  ``None`` for ``frac <= 1`` (then no such ``r``)."""
+    fr = Fraction(frac)
+    if fr <= 1:
+        return None
+    lo, hi = Fraction(1, 2), fr / 2
+    a, b = Fraction(0), 1 + fr  # exact bisection for r with lo < r^2 < hi
+    r = b
+    for _ in range(200):
+        r = (a + b) / 2
+        if r * r <= lo:
+            a = r
+        elif r * r >= hi:
+            b = r
+        else:
+            break
+    w = (r, r)
+    y2 = w[0] ** 2
+    s2 = w[0] ** 2 + w[1] ** 2
+    q = 1 - y2 / s2
+    d0 = fr / 4
+    member = {"in_S": y2 * q < d0 and s2 >= 1, "in_S1": y2 < 2 * d0 and q >= Fraction(1, 2),
+              "in_S2": y2 > Fraction(1, 2) and q < 2 * d0}
+    return {"H_diag": [1, 1], "u": [1, 0], "w": [str(x) for x in w], "y2": str(y2), "q": str(q),
+            "delta0": str(d0), **member, "ok": all(member.values())}
+
+
+@check("L-A.15", method="symbolic", reading=(
+    "Proof-internal existence statement ('for delta0 small enough ... some delta1, delta2') read "
+    "as the explicit statement: C = u^T H u (so q = C - y^2/sigma^2), delta0 = lambda_min C^2/8; "
+    "S1 = {y^2 < lambda_min C/4, q >= C/2}, S2 = {y^2 > lambda_min C/2, q < C/4}; "
+    "dist >= sqrt(lambda_min C/2)(1 - 1/sqrt 2)/||g||."))
+def a15_symbolic(ctx: CheckContext, frac: Any = A15_FRAC) -> MethodResult:
+    """L-A.15 proved for every ``d`` by the exact chain of :func:`separation_proof`; the constant
+    is sharp (``H = I``: any ``frac > 1`` has an exact point of ``S1 ∩ S2``,
+    :func:`separation_witness`)."""
+    pr = separation_proof(frac)
+    sharp = separation_witness(Fraction(5, 4))
+    c = pr["constants"]
+    details = {**pr, "sharpness_witness_frac_5_4": sharp}
+    if pr["ok"]:
+        return MethodResult(
+            "verified", "symbolic",
+            f"verified with explicit constants (all d, exact SymPy chain of {len(pr['steps'])} "
+            f"steps): delta0 = {c['delta0']}, C = u^T H u; {{||w|| >= 1, y^2 q < delta0}} lies in "
+            f"S1 = {{{c['S1']}}} or S2 = {{{c['S2']}}}, dist(S1, S2) >= {c['distance']}; "
+            f"constant sharp up to the factor frac (H = I: delta0 > lambda_min C^2/4 puts an "
+            f"exact point in S1 and S2)", details=details, evidence_class="proof")
+    bad = [s_["step"] for s_ in pr["steps"] if not s_["ok"]]
+    wit = separation_witness(frac) if Fraction(str(frac)) > 1 else None
+    if wit is not None and wit["ok"]:
+        return MethodResult(
+            "refuted", "symbolic",
+            f"explicit constants fail: delta0 = {c['delta0']} exceeds lambda_min C^2/4 (failed "
+            f"step(s): {', '.join(bad)}); exact point w = {wit['w']} of S1 and S2 (H = I, "
+            f"u = e1)", details={**details, "witness": wit}, evidence_class="proof",
+            counterexample={"kind": "point", **wit})
+    return MethodResult("inconclusive", "symbolic", f"proof chain failed at {', '.join(bad)}",
+                        details=details, evidence_class="proof")
 
 
 def c16_counterexample(cycles: int = 60) -> dict[str, Any]:
@@ -610,8 +781,8 @@ def c16_counterexample(cycles: int = 60) -> dict[str, Any]:
 
 @check("L-A.15", method="property-separation")
 def a15_property(ctx: CheckContext) -> MethodResult:
-    """The explicit separation as a property over Hypothesis-drawn problems (verified would not
-    make L-A.15 itself verified: the sampled method above stays inconclusive)."""
+    """The explicit separation as a property over Hypothesis-drawn problems (float64 cross-check
+    of :func:`a15_symbolic`)."""
     strat = st.tuples(problems(max_d=8, degenerate_u=False), st.integers(0, 2**31 - 1))
     r = check_property(
         "L-A.15", strat,
@@ -620,10 +791,6 @@ def a15_property(ctx: CheckContext) -> MethodResult:
         statement="||w|| >= 1, y^2 q < lambda_min C^2/8 => w in S1 or S2 (explicit constants)",
         tolerance="relative 1e-12 on each inequality", max_examples=ctx.n(30, 300),
         key_suffix="explicit")
-    if r.verdict == "verified":
-        r = MethodResult("inconclusive", r.method, "explicit-constant form holds: " + r.evidence
-                         + " (the printed lemma is an existence statement inside a proof)",
-                         details=r.details)
     return r
 
 

@@ -57,12 +57,38 @@ def test_a11_and_a14_hypotheses_are_needed(results):
     assert all(v["verdict"] == "refuted" for v in need14.values())
 
 
-def test_a15_inconclusive_with_sampled_explicit_separation(results):
+def test_a15_proved_with_explicit_constants_and_sampled_cross_check(results):
     res = results["L-A.15"]
-    assert res.verdict == "inconclusive"
+    assert res.verdict == "verified" and res.evidence_class == "proof", res.evidence
+    sym = by_method(res, "symbolic")
+    assert sym.verdict == "verified" and sym.to_json()["evidence_class"] == "proof"
+    assert "verified with explicit constants" in sym.evidence
+    assert sym.details["constants"]["delta0"] == "1/8 lambda_min C^2"
+    assert all(s["ok"] for s in sym.details["steps"]) and len(sym.details["steps"]) == 7
+    assert sym.details["sharpness_witness_frac_5_4"]["ok"]
     samp = by_method(res, "sampled")
+    assert samp.verdict == "verified"
     assert samp.details["violations"] == 0 and samp.details["in_S1"] > 0
     assert samp.details["in_S2"] > 0
+
+
+def test_mutation_a15_delta0_ten_times_too_large_fails_the_proof():
+    """delta0 = 10 lambda_min C^2/8 (frac = 5): the gap step fails and an exact rational point
+    lies in both parts (H = I, u = e1), so the doctored statement is refuted."""
+    r = a4.a15_symbolic(CTX, frac=5)
+    assert r.verdict == "refuted"
+    failed = [s["step"] for s in r.details["steps"] if not s["ok"]]
+    assert failed and failed[0].startswith("gap")
+    wit = r.counterexample
+    assert wit["in_S"] and wit["in_S1"] and wit["in_S2"]
+    from fractions import Fraction
+    w = [Fraction(x) for x in wit["w"]]
+    y2, s2 = w[0] ** 2, w[0] ** 2 + w[1] ** 2
+    q = 1 - y2 / s2
+    assert s2 >= 1 and y2 * q < Fraction(5, 4) and y2 > Fraction(1, 2) and q >= Fraction(1, 2)
+    # the boundary frac = 1 is not provable (no gap) and no witness exists there
+    assert a4.a15_symbolic(CTX, frac=1).verdict == "inconclusive"
+    assert a4.separation_witness(1) is None
 
 
 def test_c16_refuted_with_correction(results):
