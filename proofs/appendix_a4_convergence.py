@@ -49,6 +49,7 @@ from bnverify.convergence import (
 from bnverify.dynamics.batched import step
 from bnverify.model import OLSProblem
 from bnverify.properties import Outcome, check_property, monte_carlo_result
+from bnverify.severity import Severity, probe
 from bnverify.strategies import Configuration, configurations, problems
 from proofs.section3_convergence import t33_verdict, t331_batch
 
@@ -967,3 +968,255 @@ def a20_monte_carlo(ctx: CheckContext) -> MethodResult:
     if und:
         res.evidence += f"; {und} of {n} undecided (not counted)"
     return res
+
+
+# -- boundaries the statements skip: L-A.18-20 at d = 1, Thm. A.21 at eps = 0 (exact) -----------
+
+
+def _bn_loss_sym(a: sp.Expr, w: list, h: list, u: list) -> sp.Expr:
+    """``J(a, w) = (C - 2 a y/sigma + a^2)/2`` (Eq. 16, noise-free; ``J* = 0``) for diagonal
+    ``H = diag(h)`` (the eigenbasis: ``J`` and ``det(I - eps Hess J)`` are invariant)."""
+    C = sum(hi * ui**2 for hi, ui in zip(h, u, strict=True))
+    y = sum(hi * ui * wi for hi, ui, wi in zip(h, u, w, strict=True))
+    sig = sp.sqrt(sum(hi * wi**2 for hi, wi in zip(h, w, strict=True)))
+    return (C - 2 * a * y / sig + a**2) / 2
+
+
+def a19_boundary(eps_value: Any = 1) -> dict[str, Any]:
+    """Exact (SymPy) check of Lemmas A.18-A.20 at the boundary ``d = 1`` and of the general-``d``
+    argument for ``det(I - eps Hess J) != 0`` almost everywhere.
+
+    * ``d = 1`` (``w > 0`` and ``w < 0``): ``J = (h u^2 - 2 a sqrt(h) u sign(w) + a^2)/2`` does not
+      depend on ``|w|``: ``Hess J = diag(1, 0)`` and ``det(I - eps Hess J(x)) = 1 - eps`` for every
+      ``x``.  At ``eps = eps_a = 1`` (inside "eps >= 1") it vanishes for *every* ``x``: Lemma A.19
+      as printed is false there.  For ``eps > 1`` it is ``1 - eps != 0`` everywhere.  Saddles
+      (``a = 0``, ``w^T g = h u w = 0``) need ``w = 0``, outside the domain: none exist, so A.18
+      (saddles attract a null set) and A.20 (saddle Hessian) hold vacuously at ``d = 1``.
+    * ``d >= 2``: at ``a = 0`` the Hessian is ``[[1, -b^T], [-b, 0]]`` with
+      ``b = grad_w (y/sigma)`` (verified for d = 2, 3: ``J`` is linear in ``a``), and
+      ``det([[1 - eps, eps b^T], [eps b, I_d]]) = 1 - eps - eps^2 ||b||^2`` (Schur complement;
+      verified for d = 2, 3, 4).  At ``H = diag(1, 2)``, ``u = (1, 1)``, ``w = (1, 0)``:
+      ``b = (0, 2)`` and ``det = 1 - eps - 4 eps^2 = -4 - 9t - 4t^2 < 0`` (``eps = 1 + t``,
+      ``t >= 0``); in general ``b = 0`` iff ``w || u``.  ``det(I - eps Hess J(.))`` is real-analytic
+      and not identically zero on the connected domain ``R x (R^d - {0})``, so its zero set is
+      null for every ``eps >= 1``.
+
+    ``eps_value``: the step size at which the ``d = 1`` determinant is evaluated (default 1, the
+    boundary; ``det_vanishes`` says whether it is 0 for every ``x`` there)."""
+    out: dict[str, Any] = {}
+    a, eps = sp.symbols("a epsilon", real=True)
+    h1, u1 = sp.symbols("h u", positive=True)
+    d1 = {}
+    for sign, wsym in (("w>0", sp.Symbol("w", positive=True)),
+                       ("w<0", sp.Symbol("w", negative=True))):
+        J = _bn_loss_sym(a, [wsym], [h1], [u1])
+        Hs = sp.simplify(sp.hessian(J, (a, wsym)))
+        det = sp.factor(sp.simplify((sp.eye(2) - eps * Hs).det()))
+        d1[sign] = {"hessian": str(Hs.tolist()), "det": str(det),
+                    "ok": Hs == sp.Matrix([[1, 0], [0, 0]]) and sp.simplify(det - (1 - eps)) == 0}
+    ws = sp.Symbol("w", real=True)
+    saddles = sp.solve(sp.Eq(h1 * u1 * ws, 0), ws)
+    det_at = sp.Integer(1) - sp.Rational(str(eps_value))
+    out["d1"] = {**d1, "eps": str(eps_value), "det_at_eps": str(det_at),
+                 "det_vanishes": all(v["ok"] for v in d1.values()) and det_at == 0,
+                 "saddle_w": [str(s_) for s_ in saddles], "no_saddles": saddles == [0]}
+    # d >= 2: Hessian at a = 0 and the Schur determinant
+    blocks = {}
+    for d in (2, 3):
+        hs = sp.symbols(f"h1:{d + 1}", positive=True)
+        us = sp.symbols(f"u1:{d + 1}", real=True)
+        wv = sp.symbols(f"w1:{d + 1}", real=True)
+        J = _bn_loss_sym(a, list(wv), hs, us)
+        Hs = sp.hessian(J, (a, *wv)).subs(a, 0)
+        y = sum(hi * ui * wi for hi, ui, wi in zip(hs, us, wv, strict=True))
+        sig = sp.sqrt(sum(hi * wi**2 for hi, wi in zip(hs, wv, strict=True)))
+        b = [sp.diff(y / sig, wi) for wi in wv]
+        expect = sp.Matrix(d + 1, d + 1, lambda r, c, b=b: 1 if r == c == 0 else
+                           (-b[c - 1] if r == 0 and c > 0 else (-b[r - 1] if c == 0 and r > 0
+                                                                 else 0)))
+        blocks[d] = all(sp.simplify(e_) == 0 for e_ in (Hs - expect))
+    schur = {}
+    for d in (2, 3, 4):
+        bs = sp.symbols(f"b1:{d + 1}", real=True)
+        M = sp.eye(d + 1) - eps * sp.Matrix(d + 1, d + 1, lambda r, c, bs=bs: 1 if r == c == 0 else (
+            -bs[c - 1] if r == 0 and c > 0 else (-bs[r - 1] if c == 0 and r > 0 else 0)))
+        schur[d] = sp.expand(M.det() - (1 - eps - eps**2 * sum(x**2 for x in bs))) == 0
+    # the exact point
+    hp, up, wp = [1, 2], [1, 1], [sp.Integer(1), sp.Integer(0)]
+    w1s, w2s = sp.symbols("w1 w2", real=True)
+    yv = sum(hi * ui * wi for hi, ui, wi in zip(hp, up, (w1s, w2s), strict=True))
+    sg = sp.sqrt(sum(hi * wi**2 for hi, wi in zip(hp, (w1s, w2s), strict=True)))
+    bp = [sp.simplify(sp.diff(yv / sg, x).subs({w1s: wp[0], w2s: wp[1]})) for x in (w1s, w2s)]
+    t = sp.Symbol("t", nonnegative=True)
+    detp = sp.expand((1 - eps - eps**2 * sum(x**2 for x in bp)).subs(eps, 1 + t))
+    out["d_ge_2"] = {"hessian_at_a0_block_form": blocks, "schur_det": schur,
+                     "point": {"H_diag": hp, "u": up, "w": [1, 0], "a": 0,
+                               "b": [str(x) for x in bp], "det_eps_1_plus_t": str(detp)},
+                     "ok": all(blocks.values()) and all(schur.values()) and detp.is_negative is True}
+    out["ok"] = all(v["ok"] for v in d1.values()) and out["d1"]["no_saddles"] and out["d_ge_2"]["ok"]
+    # float64 cross-check with the engine: central-difference Jacobian of T at d = 1, eps = 1
+    p1 = OLSProblem.from_diagonal([1.0], [1.0])
+    J1 = jacobian_T(p1, np.array([0.5, -2.0]), np.array([[1.0], [3.0]]), np.ones(2))
+    out["engine_det_d1_eps1"] = [float(x) for x in np.linalg.det(J1)]
+    return out
+
+
+A19_CORRECTION = (
+    "for eps_a = eps >= 1: det(I - eps Hess J(x)) != 0 for almost all x when d >= 2 (every "
+    "eps >= 1) or when d = 1 and eps > 1 (then det = 1 - eps != 0 everywhere); at d = 1, eps = 1 "
+    "the determinant vanishes identically. At d = 1 there are no saddles (w^T g = h u w = 0 forces "
+    "w = 0), so A.18 and A.20 hold vacuously there")
+
+
+@check("L-A.18-20", method="symbolic:boundary")
+def a19_boundary_check(ctx: CheckContext, result: dict[str, Any] | None = None,
+                       eps_value: Any = 1) -> MethodResult:
+    """Boundary ``d = 1`` of Lemmas A.18-A.20, exactly (:func:`a19_boundary`).  Refuted when the
+    SymPy computation shows ``det(I - Hess J) = 0`` identically at ``d = 1`` (``eps = 1``) and
+    the corrected statement's two parts are proved."""
+    r = a19_boundary(eps_value) if result is None else result
+    d1 = r["d1"]
+    if not all(v["ok"] for v in (d1["w>0"], d1["w<0"])):
+        return MethodResult("inconclusive", "symbolic:boundary",
+                            f"d = 1 Hessian not diag(1, 0): {d1}", details=r,
+                            evidence_class="proof")
+    if not d1["det_vanishes"]:
+        return MethodResult("verified", "symbolic:boundary",
+                            f"at d = 1, eps = {d1['eps']}: det(I - eps Hess J(x)) = "
+                            f"{d1['det_at_eps']} != 0 for every x (exact)", details=r,
+                            evidence_class="proof")
+    corr = Correction(A19_CORRECTION, "verified" if r["ok"] else "inconclusive",
+                      "SymPy: d = 1: Hess J = diag(1, 0), det = 1 - eps for every x (w > 0 and "
+                      "w < 0), no saddle with w != 0; d >= 2: Hess J(0, w) = [[1, -b^T], [-b, 0]] "
+                      "(d = 2, 3), det = 1 - eps - eps^2 ||b||^2 (d = 2, 3, 4), at H = diag(1, 2), "
+                      f"u = (1, 1), w = (1, 0): det = {r['d_ge_2']['point']['det_eps_1_plus_t']} "
+                      "< 0 (eps = 1 + t), so the analytic det is not identically zero on the "
+                      "connected domain")
+    cex = {"kind": "boundary", "lemma": "A.19", "d": 1, "H_diag": [1], "u": [1], "eps": 1,
+           "eps_a": 1, "x": {"a": "1/2", "w": [1]}, "det": "0",
+           "note": "det(I - eps Hess J(x)) = 1 - eps = 0 for every x = (a, w), w != 0 "
+                   "(any h > 0, u != 0)"}
+    return MethodResult(
+        "refuted", "symbolic:boundary",
+        "Lemma A.19 as printed fails at the boundary d = 1, eps = eps_a = 1: there J does not "
+        "depend on |w|, Hess J = diag(1, 0) and det(I - eps Hess J(x)) = 1 - eps = 0 for EVERY x "
+        "(exact; engine FD det " + ", ".join(f"{x:.1e}" for x in r["engine_det_d1_eps1"]) + "); "
+        "at d = 1 A.18 and A.20 are vacuous (no saddles: w^T g = 0 forces w = 0); d >= 2 (any "
+        "eps >= 1) and d = 1 with eps > 1 hold (exact)", details=r, counterexample=cex,
+        correction=corr, evidence_class="proof")
+
+
+def a21_eps0(H_diag: Any = (1, 2), u_vec: Any = (1, 1), w0_vec: Any = (1, 0),
+              a0_value: Any = 0) -> dict[str, Any]:
+    """Exact (SymPy) check of Thm. A.21 at its boundary ``eps = 0`` (printed: ``eps >= 0``),
+    ``eps_a = 1``.
+
+    General ``d`` (scalars ``y = w^T g``, ``sigma``, ``C`` and the vector update written with a
+    symbolic direction ``v = g - (y/sigma^2) H w``): ``w_1 = w_0 + eps (a_0/sigma_0) v`` equals
+    ``w_0`` at ``eps = 0``; ``a_1 = (1 - eps_a) a_0 + eps_a y_0/sigma_0 = y_0/sigma_0`` and then
+    ``(a_1, w_0)`` is a fixed point; ``J(a_1, w_0) = (C - y_0^2/sigma_0^2)/2 = q(w_0)/2``, which is
+    0 (= J*) iff ``w_0 || u`` (Cauchy-Schwarz in the H inner product).  So for ``d >= 2`` the run
+    converges to a non-minimiser for every ``w_0`` off the line of ``u`` -- an open set of full
+    measure: the statement fails for almost all ``(a0, w0)``.  At ``d = 1`` (``w || u`` always) it
+    holds.  Exact run: ``H = diag(1, 2)``, ``u = (1, 1)``, ``a0 = 0``, ``w0 = (1, 0)``."""
+    a0, y, sig, C, eps, ea = sp.symbols("a0 y sigma C epsilon epsilon_a", real=True)
+    v = sp.Symbol("v")  # the update direction (any vector): w1 - w0 = eps a0/sigma v
+    w1_minus_w0 = (eps * a0 / sig * v).subs(eps, 0)
+    a1 = ((1 - ea) * a0 + ea * y / sig).subs(ea, 1)
+    a2 = ((1 - ea) * a1 + ea * y / sig).subs(ea, 1)
+    Jlim = (C - 2 * a1 * y / sig + a1**2) / 2
+    general = {"w1 - w0": str(w1_minus_w0), "a1": str(a1), "a2 - a1": str(sp.simplify(a2 - a1)),
+               "J(a1, w0)": str(sp.simplify(Jlim)),
+               "ok": w1_minus_w0 == 0 and sp.simplify(a2 - a1) == 0
+               and sp.simplify(Jlim - (C - y**2 / sig**2) / 2) == 0}
+    # exact run
+    H = sp.diag(*[sp.Rational(str(x)) for x in H_diag])
+    u = sp.Matrix([sp.Rational(str(x)) for x in u_vec])
+    g = H * u
+    a, w = sp.Rational(str(a0_value)), sp.Matrix([sp.Rational(str(x)) for x in w0_vec])
+    e0, ea0 = sp.Integer(0), sp.Integer(1)
+    traj = []
+    for _ in range(4):
+        s_ = sp.sqrt((w.T * H * w)[0])
+        yk = (w.T * g)[0]
+        a, w = (1 - ea0) * a + ea0 * yk / s_, w + e0 * a / s_ * (g - yk / s_**2 * H * w)
+        traj.append((str(a), [str(x) for x in w]))
+    s_ = sp.sqrt((w.T * H * w)[0])
+    et = u - a / s_ * w
+    J = sp.radsimp(sp.simplify((et.T * H * et)[0] / 2))
+    # float engine cross-check at eps = 0
+    def fl(x: Any) -> float:
+        return float(Fraction(str(x)))
+
+    p = OLSProblem.from_diagonal([fl(x) for x in H_diag], [fl(x) for x in u_vec])
+    A, W = trajectory(p, "bngd", a0=fl(a0_value), w0=np.array([fl(x) for x in w0_vec]),
+                      eps=0.0, eps_a=1.0, steps=50)
+    run = {"H_diag": [str(x) for x in H_diag], "u": [str(x) for x in u_vec], "a0": str(a0_value),
+           "w0": [str(x) for x in w0_vec], "eps": 0, "eps_a": 1,
+           "iterates": traj, "J_limit": str(J), "J_star": "0",
+           "engine": {"a_50": float(A[-1]), "w_50": [float(x) for x in W[-1]],
+                      "loss_50": float(p.loss_bn(A[-1], W[-1]))},
+           # a non-minimiser: J > 0 exactly at the fixed point reached after one step
+           "ok": bool(J > 0) and all(it == traj[0] for it in traj)}
+    return {"general": general, "run": run, "ok": general["ok"] and run["ok"]}
+
+
+@check("T3.3-2", method="symbolic:boundary", reading=(
+    "Thm. 3.3(2) states eps > 0; Thm. A.21 (the same result in the appendix) prints eps >= 0: "
+    "its boundary eps = 0 is checked exactly."))
+def a21_eps0_check(ctx: CheckContext, result: dict[str, Any] | None = None,
+                    **config: Any) -> MethodResult:
+    """Thm. A.21's ``eps >= 0`` at ``eps = 0`` (:func:`a21_eps0`): refuted when the exact run
+    stops at a non-minimiser and the general-``d`` algebra holds."""
+    r = a21_eps0(**config) if result is None else result
+    if not r["ok"]:
+        return MethodResult("inconclusive", "symbolic:boundary",
+                            f"eps = 0 run reaches J = {r['run']['J_limit']} (a minimiser when 0) "
+                            "or the general algebra failed: no counterexample here", details=r,
+                            evidence_class="proof")
+    corr = Correction(
+        "eps_a = 1 and eps > 0 (as in Thm. 3.3(2), not eps >= 0): convergence to global "
+        "minimizers for almost all (a0, w0); at eps = 0 the run stops after one step at "
+        "(w0^T g/sigma0, w0), a minimiser iff w0 || u (always at d = 1)",
+        "verified",
+        "eps = 0 excluded exactly (SymPy, general d); eps > 0 is the claim's monte-carlo method "
+        "(sampled, run alongside: no initial value reached a saddle)")
+    run = r["run"]
+    cex = {"kind": "boundary", "theorem": "A.21", "method": "bngd", "H_diag": run["H_diag"],
+           "u": run["u"], "a0": run["a0"], "w0": run["w0"], "eps": 0, "eps_a": 1,
+           "limit": {"a": run["iterates"][0][0], "w": list(run["iterates"][0][1])},
+           "J_limit": run["J_limit"], "J_star": "0"}
+    return MethodResult(
+        "refuted", "symbolic:boundary",
+        "Thm. A.21 as printed (eps >= 0) fails at eps = 0 for every d >= 2: w_k = w0 and "
+        "a_k = w0^T g/sigma0 from step 1, J = q(w0)/2 > 0 = J* unless w0 || u, i.e. for almost "
+        f"all (a0, w0) (exact; H = diag({', '.join(run['H_diag'])}), u = ({', '.join(run['u'])}), "
+        f"a0 = {run['a0']}, w0 = ({', '.join(run['w0'])}): limit a = {cex['limit']['a']}, "
+        f"w = w0, J = {run['J_limit']}); Thm. 3.3(2)'s eps > 0 is not affected", details=r,
+        counterexample=cex, correction=corr, evidence_class="proof")
+
+
+def _boundary_severity(cr: Any, boundary: str, rest: str) -> Severity | None:
+    """``degenerate`` when the refutation is the exact boundary check alone and its corrected
+    statement (the rest of the domain) is verified; otherwise the default rule."""
+    refuting = [r for r in cr.results if r.verdict == "refuted"]
+    if [r.method for r in refuting] != ["symbolic:boundary"]:
+        return None
+    corr = refuting[0].correction
+    if corr is None or corr.verdict != "verified":
+        return None
+    return Severity("degenerate", f"fails only at the boundary {boundary} of the stated domain; "
+                    f"{rest}", {"computed": True, "boundary": boundary,
+                                "correction": corr.statement})
+
+
+@probe("L-A.18-20")
+def _a18_20_severity(cr: Any, ctx: Any) -> Severity | None:
+    return _boundary_severity(cr, "d = 1, eps = eps_a = 1",
+                              "d >= 2 (all eps >= 1) and d = 1 with eps > 1 hold (exact)")
+
+
+@probe("T3.3-2")
+def _t33_2_severity(cr: Any, ctx: Any) -> Severity | None:
+    return _boundary_severity(cr, "eps = 0 (Thm. A.21 prints eps >= 0)",
+                              "eps > 0 (as in Thm. 3.3(2)) passes the claim's monte-carlo method")

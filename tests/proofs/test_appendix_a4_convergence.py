@@ -31,7 +31,7 @@ def by_method(res, method):
     return next(r for r in res.results if r.method == method)
 
 
-@pytest.mark.parametrize("cid", ["L-A.11", "L-A.12", "L-A.13", "L-A.14", "L-A.18-20"])
+@pytest.mark.parametrize("cid", ["L-A.11", "L-A.12", "L-A.13", "L-A.14"])
 def test_verified_claims(results, cid):
     assert results[cid].verdict == "verified", results[cid].evidence
 
@@ -104,7 +104,8 @@ def test_c16_refuted_with_correction(results):
 
 def test_a18_20_methods(results):
     res = results["L-A.18-20"]
-    assert {r.method for r in res.results} == {"property-saddle", "monte-carlo-det", "monte-carlo"}
+    assert {r.method for r in res.results} == {"property-saddle", "monte-carlo-det", "monte-carlo",
+                                               "symbolic:boundary"}
     mc = by_method(res, "monte-carlo")
     assert mc.details["samples"] > 500 and mc.details["events"] == 0
 
@@ -169,3 +170,69 @@ def test_mutation_saddle_hessian_psd_is_refuted():
                        statement="wrong: saddle Hessian PSD", tolerance="-", max_examples=10,
                        database=False)
     assert r.verdict == "refuted"
+
+
+# -- boundaries: L-A.18-20 at d = 1, Thm. A.21 (claim T3.3-2) at eps = 0 -------------------------
+
+
+def test_a18_20_refuted_only_at_d1_eps1_with_verified_correction(results):
+    from fractions import Fraction
+
+    res = results["L-A.18-20"]
+    assert res.verdict == "refuted" and res.severity == "degenerate", res.evidence
+    assert [r.method for r in res.results if r.verdict == "refuted"] == ["symbolic:boundary"]
+    assert all(r.verdict == "verified" for r in res.results if r.method != "symbolic:boundary")
+    b = by_method(res, "symbolic:boundary")
+    assert b.to_json()["evidence_class"] == "proof" and res.evidence_class == "proof"
+    cex = b.counterexample
+    assert cex["d"] == 1 and cex["eps"] == 1 and cex["det"] == "0"
+    # replay: at d = 1, J(a, w) = (h u^2 - 2 a sqrt(h) u sign(w) + a^2)/2; exact Hessian by hand
+    a, w = Fraction(cex["x"]["a"]), cex["x"]["w"][0]
+    assert w != 0 and (1 - cex["eps"] * 1) * (1 - cex["eps"] * 0) == 0
+    assert b.correction.verdict == "verified"
+    d = b.details
+    assert d["d1"]["no_saddles"] and d["d_ge_2"]["ok"]
+    assert d["d_ge_2"]["point"]["det_eps_1_plus_t"] == "-4*t**2 - 9*t - 4"
+    assert max(abs(x) for x in d["engine_det_d1_eps1"]) < 1e-8  # FD engine agrees: det = 0
+    assert a == Fraction(1, 2)
+
+
+def test_a19_boundary_check_passes_off_the_boundary_and_fails_on_doctored_hessian():
+    ok = a4.a19_boundary_check(CTX, eps_value=2)
+    assert ok.verdict == "verified" and "= -1 != 0" in ok.evidence
+    assert a4.a19_boundary_check(CTX, eps_value="3/2").verdict == "verified"
+    r = a4.a19_boundary(1)
+    assert r["d1"]["det_vanishes"]
+    bad = {**r, "d1": {**r["d1"], "w>0": {**r["d1"]["w>0"], "ok": False}}}
+    assert a4.a19_boundary_check(CTX, result=bad).verdict == "inconclusive"
+
+
+def test_t33_2_refuted_at_eps0_exactly_monte_carlo_still_verified():
+    res = run_claim("T3.3-2", CTX)
+    assert res.verdict == "refuted" and res.severity == "degenerate", res.evidence
+    assert by_method(res, "monte-carlo").verdict == "verified"
+    b = by_method(res, "symbolic:boundary")
+    assert b.verdict == "refuted" and b.to_json()["evidence_class"] == "proof"
+    cex = b.counterexample
+    assert cex["eps"] == 0 and cex["J_limit"] == "1" and cex["J_star"] == "0"
+    assert b.correction.verdict == "verified" and "eps > 0" in b.correction.statement
+    # float engine agrees with the exact fixed point (1, (1, 0)), loss 1
+    eng = b.details["run"]["engine"]
+    assert eng["a_50"] == 1.0 and eng["w_50"] == [1.0, 0.0] and abs(eng["loss_50"] - 1) < 1e-12
+
+
+@pytest.mark.parametrize("cfg", [
+    {"H_diag": (3,), "u_vec": (2,), "w0_vec": (-5,), "a0_value": 7},   # d = 1: w0 || u always
+    {"w0_vec": (2, 2)},                                                  # w0 || u
+])
+def test_a21_boundary_check_does_not_refute_where_eps0_reaches_a_minimiser(cfg):
+    r = a4.a21_eps0_check(CTX, **cfg)
+    assert r.verdict == "inconclusive" and r.counterexample is None
+    assert r.details["run"]["J_limit"] == "0" and r.details["general"]["ok"]
+
+
+def test_a21_boundary_check_refutes_generic_w0_in_d3():
+    r = a4.a21_eps0_check(CTX, H_diag=(1, 2, 3), u_vec=(1, 0, 1), w0_vec=(1, 1, 0),
+                          a0_value="1/3")
+    assert r.verdict == "refuted" and r.counterexample["J_limit"] not in ("0",)
+

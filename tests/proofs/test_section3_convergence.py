@@ -57,9 +57,18 @@ def test_t33_window_verified_full_range_decided_by_lemma_chain(results):
     assert (full.to_json()["evidence_class"] == "certified") == (det["decided_fraction"] == 1.0)
 
 
-@pytest.mark.parametrize("cid", ["T3.3-1", "T3.3-2", "S3.no-saddle", "S3.linear"])
+@pytest.mark.parametrize("cid", ["T3.3-1", "S3.no-saddle", "S3.linear"])
 def test_verified_claims(results, cid):
     assert results[cid].verdict == "verified", results[cid].evidence
+
+
+def test_t33_2_refuted_only_at_thm_a21_boundary_eps0(results):
+    """Thm. 3.3(2) (eps > 0) passes its Monte Carlo; Thm. A.21's printed eps >= 0 fails at
+    eps = 0 (exact check in proofs/appendix_a4_convergence.py)."""
+    res = results["T3.3-2"]
+    assert res.verdict == "refuted" and res.severity == "degenerate", res.evidence
+    assert [r.method for r in res.results if r.verdict == "refuted"] == ["symbolic:boundary"]
+    assert by_method(res, "monte-carlo").verdict == "verified"
 
 
 def test_monte_carlo_reports_sample_size_and_bound(results):
