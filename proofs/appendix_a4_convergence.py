@@ -22,6 +22,15 @@ Readings of the printed (garbled) text
   MBNGD step with ``eps = eps^_k / t_k^2`` realises exactly (34)).
 * C-A.16: as printed it has no hypothesis on ``||w_k||``; Lemma A.15's set requires
   ``||w|| >= 1``.
+* L-A.15: the existence statement is read as the explicit one proved by
+  :func:`separation_proof` (exact SymPy chain, every ``d``): ``C = u^T H u`` (so
+  ``q = ||e||_H^2 = C - y^2/sigma^2``; the issue's "``C^2 - y^2/sigma^2``" would need
+  ``C = ||u||_H``), ``delta0 = lambda_min C^2/8``; the constant ``lambda_min C^2/4`` is sharp
+  (``H = I``).
+* Boundaries (exact, method ``symbolic:boundary``): L-A.18-20 at ``d = 1`` (``J`` does not depend
+  on ``|w|``: ``det(I - eps Hess J) = 1 - eps``, identically 0 at ``eps = 1``; no saddles) and
+  Thm. A.21's printed ``eps >= 0`` at ``eps = 0`` (claim T3.3-2, registered here: the run stops at
+  ``(w0^T g/sigma0, w0)``, a minimiser only when ``w0 || u``).
 """
 
 from __future__ import annotations
