@@ -154,3 +154,19 @@ def test_binary_file_is_one_error_line(tmp_path, capsys):
     path.write_bytes(b"\x00\xff\xfe")
     code, _, err = _replay([str(path)], capsys)
     assert code == 2 and err.count("\n") == 1 and "not a UTF-8 text file" in err
+
+
+def test_theorem_a21_boundary_counterexample_replays_exactly(tmp_path, capsys):
+    """T3.3-2's boundary counterexample (eps = 0) replays in exact rationals; moving w0 onto the
+    line of u (where the limit is a minimiser) makes it not refute."""
+    body = {"kind": "boundary", "theorem": "A.21", "method": "bngd", "H_diag": ["1", "2"],
+            "u": ["1", "1"], "a0": "0", "w0": ["1", "0"], "eps": 0, "eps_a": 1}
+    f = tmp_path / "T3.3-2.json"
+    f.write_text(json.dumps(body))
+    code, text, err = _replay([str(f), "--json"], capsys)
+    assert code == 0, err
+    rep = json.loads(text)
+    assert rep["refuted"] and rep["readings"][0]["measured"]["J_limit"] == "1"
+    f.write_text(json.dumps({**body, "w0": ["1", "1"]}))
+    code, text, err = _replay([str(f), "--json"], capsys)
+    assert code == 0 and not json.loads(text)["refuted"]

@@ -511,7 +511,59 @@ def _scaling_property(readings: tuple[str, ...]) -> Callable[[dict[str, Any]], l
     return replay
 
 
+def _thm_a21_eps0(body: dict[str, Any]) -> list[Reading]:
+    """Thm A.21 (T3.3-2) at its boundary eps = 0, exactly: w_k = w0 for every k, and for
+    0 < eps_a < 2 the scale a_k -> y0/sigma0 (a linear recursion), so the limit's loss is
+    J = (c - y0^2/sigma0^2)/2 + noise/2 -- rational in the inputs (doubles read exactly).  The
+    printed statement (eps >= 0: converges to a global minimiser, J = noise/2) fails iff
+    q(w0) = u^T H u - y0^2/sigma0^2 > 0."""
+    from fractions import Fraction
+
+    def q(x: Any) -> Fraction:
+        if isinstance(x, bool) or not isinstance(x, (int, float, str)):
+            raise BNVerifyError("replay: T3.3-2: expected numbers in the configuration")
+        return Fraction(x) if not isinstance(x, float) else Fraction(x)
+
+    statement = "Thm A.21 (eps >= 0, 0 < eps_a < 2): BNGD converges to a global minimiser"
+    try:
+        u = [q(x) for x in body["u"]]
+        w0 = [q(x) for x in body["w0"]]
+        eps, eps_a = q(body["eps"]), q(body["eps_a"])
+        noise = q(body.get("noise", 0))
+        if "H_diag" in body:
+            H = [[q(h) if i == j else Fraction(0) for j in range(len(u))]
+                 for i, h in enumerate(body["H_diag"])]
+        else:
+            H = [[q(x) for x in row] for row in body["H"]]
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        raise BNVerifyError("replay: T3.3-2: not a configuration (H_diag or H, u, w0, eps, "
+                            "eps_a)") from None
+    d = len(u)
+    if len(w0) != d or len(H) != d or any(len(r) != d for r in H):
+        raise BNVerifyError("replay: T3.3-2: shapes of H, u, w0 do not match")
+    if eps != 0:
+        return [_not_applicable(statement + " [boundary eps = 0]",
+                                f"eps = {float(eps):g} is not the boundary 0")]
+    if not 0 < eps_a < 2:
+        return [_not_applicable(statement, f"eps_a = {float(eps_a):g} not in (0, 2)")]
+    Hu = [sum(H[i][j] * u[j] for j in range(d)) for i in range(d)]
+    Hw = [sum(H[i][j] * w0[j] for j in range(d)) for i in range(d)]
+    c = sum(a * b for a, b in zip(u, Hu, strict=True))
+    y0 = sum(a * b for a, b in zip(w0, Hu, strict=True))
+    s2 = sum(a * b for a, b in zip(w0, Hw, strict=True))
+    if s2 <= 0:
+        raise BNVerifyError("replay: T3.3-2: w0^T H w0 must be > 0")
+    qw = c - y0 * y0 / s2
+    J = qw / 2 + noise / 2
+    J_star = noise / 2
+    measured = {"q(w0)": str(qw), "J_limit": str(J), "J_star": str(J_star),
+                "arithmetic": "exact rationals (inputs as the doubles / decimals they denote)"}
+    return [Reading(statement + " [boundary eps = 0]", "fails" if qw > 0 else "holds", measured,
+                    "at eps = 0 the iterate w_k = w0 never moves; a_k -> w0^T g / sigma0")]
+
+
 REPLAYERS: dict[str, Callable[[dict[str, Any]], list[Reading]]] = {
+    "T3.3-2": _thm_a21_eps0,
     "P3.2-1": _scaling_property(("main", "appendix")),
     "P3.2-2": _scaling_property(("rw",)),
     "L-A.9": _exact_r_scaling,
