@@ -87,3 +87,35 @@ def test_unreachable_scheduler_one_line_nothing_written(tmp_path):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: scheduler: cannot reach"), lines
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def _no_times(x):
+    if isinstance(x, dict):
+        return {k: _no_times(v) for k, v in x.items() if k not in ("seconds",)}
+    if isinstance(x, list):
+        return [_no_times(v) for v in x]
+    return x
+
+
+def test_check_on_a_cluster_equals_in_process(cluster):
+    """Claims as units on the cluster: the same verdicts, evidence and counterexamples as in
+    this process, for the same seed."""
+    from bnverify.commands.check import run_checks
+
+    ids = ["S2.GD-opt", "P3.2-1", "C-A.5", "L-A.10"]
+    here = run_checks(ids, "quick", 0, progress=False, jobs=1)
+    there = run_checks(ids, "quick", 0, progress=False, scheduler=cluster)
+    assert there["settings"]["scheduler"] == cluster
+    assert [c["verdict"] for c in here["claims"]] == [c["verdict"] for c in there["claims"]]
+    assert "refuted" in [c["verdict"] for c in here["claims"]]
+    assert _no_times(here["claims"]) == _no_times(there["claims"])
+
+
+def test_check_unreachable_scheduler_one_line(tmp_path):
+    out = tmp_path / "r.json"
+    r = subprocess.run([sys.executable, "-m", "bnverify", "check", "S2.GD-opt", "--scheduler",
+                        "tcp://127.0.0.1:9", "--json", str(out)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and not out.exists()
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: scheduler: cannot reach"), lines

@@ -115,6 +115,12 @@ def register(sub) -> None:
         default=None,
         help="worker processes (default: the number of cores, at most 4)",
     )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the claims on the Dask cluster at ADDRESS (default: $BNVERIFY_SCHEDULER, "
+        "else local processes); verdicts are identical (docs/cluster.md)",
+    )
     p.set_defaults(func=cmd_check)
 
 
@@ -143,7 +149,8 @@ def default_jobs() -> int:
 
 
 def run_checks(
-    ids: list[str], profile: str, seed: int, progress: bool = True, jobs: int | None = None
+    ids: list[str], profile: str, seed: int, progress: bool = True, jobs: int | None = None,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Run the checks of ``ids``; return the JSON document of the contract.
 
@@ -157,7 +164,9 @@ def run_checks(
     t0 = time.perf_counter()
     bar = Progress(len(ids), "checking", enabled=progress)
     by_id: dict[str, ClaimResult] = {}
-    if jobs == 1 or len(ids) == 1:
+    if scheduler is not None:
+        by_id.update(_run_dask(ids, profile, seed, scheduler, bar))
+    elif jobs == 1 or len(ids) == 1:
         for cid in ids:
             bar.update(cid)
             by_id[cid] = run_claim(cid, ctx)
@@ -175,7 +184,8 @@ def run_checks(
         "bnverify": environment()["bnverify"],
         "seed": seed,
         "profile": profile,
-        "settings": {"ids": ids, "profile": profile, "seed": seed, "jobs": jobs},
+        "settings": {"ids": ids, "profile": profile, "seed": seed, "jobs": jobs,
+                     "scheduler": scheduler},
         "environment": environment(),
         "elapsed_seconds": round(elapsed, 2),
         "summary": summary,
@@ -286,6 +296,33 @@ def _run_pool(
             else:
                 os.environ[k] = v
     return by_id
+
+
+def _run_dask(
+    ids: list[str], profile: str, seed: int, address: str, bar: Progress
+) -> dict[str, ClaimResult]:
+    """Run the claims as units on the Dask cluster at ``address`` (each claim seeds its own
+    random streams from the seed and its ID, so the verdicts do not depend on the worker or the
+    order); units whose worker dies are retried.  Ctrl-C / SIGTERM cancel the cluster's tasks."""
+    from ..scheduling import RETRIES, _connect
+
+    client = _connect(address)
+    futs = []
+    try:
+        futs = client.map(_run_one, ids, [profile] * len(ids), [seed] * len(ids), pure=False,
+                          retries=RETRIES, key=[f"bnverify-check-{cid}-{profile}-{seed}-{i}"
+                                                for i, cid in enumerate(ids)])
+        by_id: dict[str, ClaimResult] = {}
+        for fut, cid in zip(futs, ids, strict=True):  # in catalogue order, as they arrive
+            by_id[cid] = client.gather(fut)
+            bar.update(cid)
+        return by_id
+    except BaseException:
+        with ignoring_signals():
+            client.cancel(futs)
+        raise
+    finally:
+        client.close()
 
 
 def _stop_pool(pool) -> None:
@@ -416,8 +453,12 @@ def cmd_check(args) -> int:
                                     name="counterexamples")
         refuse_existing(cex_dir, [f"{cid}.json" for cid in ids], force=args.force,
                         name="counterexamples")
+    from ..scheduling import check_scheduler
+
+    scheduler = check_scheduler(args.scheduler)  # unreachable: one line, before any work
     progress = not args.no_progress and sys.stderr.isatty()
-    doc = run_checks(ids, args.profile, args.seed, progress=progress, jobs=args.jobs)
+    doc = run_checks(ids, args.profile, args.seed, progress=progress, jobs=args.jobs,
+                     scheduler=scheduler)
     if cex_dir is not None:
         with staged_dir(cex_dir) as tmp:
             write_counterexamples(doc, tmp)
