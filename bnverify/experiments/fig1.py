@@ -730,14 +730,9 @@ def mp_ladder(
     function so that worker processes can run it."""
     from ..dynamics.mp import run_mp
 
-    t0 = time.perf_counter()
     floor = float(cfg.get("loss_floor", 0.0))
-    prev = None
-    last = 0.0
-    for n, dps in enumerate(ladder):
-        if n >= 2 and time.time() + 1.5 * last > deadline:
-            break
-        t1 = time.perf_counter()
+
+    def evaluate(dps: int) -> dict[str, Any]:
         r = run_mp(
             H_diag=cfg["h"],
             u=cfg["u"],
@@ -747,35 +742,56 @@ def mp_ladder(
             a0=float(cfg["a0"]),
             method="bngd",
             steps=int(cfg["steps"]),
-            precision=int(dps),
+            precision=dps,
         )
-        last = time.perf_counter() - t1
         div = r.status == "diverged"
-        cur = {
-            "dps": int(dps),
+        return {
+            "dps": dps,
             "status": r.status,
             "diverged_step": r.diverged_step,
             "loss": float("nan") if div or r.loss is None else float(r.loss),
             "eff_step": float(r.eff_step) if r.eff_step is not None else float("nan"),
             "digits": float("nan"),
         }
+
+    def agree(prev: dict[str, Any], cur: dict[str, Any]) -> tuple[bool, float]:
+        if cur["status"] == "diverged":
+            return prev["diverged_step"] == cur["diverged_step"], float("nan")
+        dig = _agree_digits(prev["loss"], cur["loss"], floor)
+        ok = (
+            dig >= MP_STABLE_DIGITS
+            and _agree_digits(prev["eff_step"], cur["eff_step"]) >= MP_STABLE_DIGITS
+        )
+        return ok, dig
+
+    return climb_ladder(ladder, deadline, evaluate, agree)
+
+
+def climb_ladder(
+    ladder: tuple[int, ...],
+    deadline: float,
+    evaluate: Any,
+    agree: Any,
+) -> dict[str, Any]:
+    """The precision ladder shared by :func:`mp_ladder` and
+    :func:`bnverify.experiments.mbngd.mp_mbngd`: ``evaluate(dps)`` (a dict with ``status``) at
+    each precision of ``ladder`` until two successive results have the same status and
+    ``agree(prev, cur)`` returns ``(True, digits)``; past the first two precisions the ladder
+    climbs only while the next run is expected to end before ``deadline`` (``time.time()``).
+    Returns the last result with ``digits``, ``resolved`` and ``seconds``."""
+    t0 = time.perf_counter()
+    prev = None
+    last = 0.0
+    for n, dps in enumerate(ladder):
+        if n >= 2 and time.time() + 1.5 * last > deadline:
+            break
+        t1 = time.perf_counter()
+        cur = evaluate(int(dps))
+        last = time.perf_counter() - t1
         if prev is not None and prev["status"] == cur["status"]:
-            if div:
-                ok = prev["diverged_step"] == cur["diverged_step"]
-                dig = float("nan")
-            else:
-                dig = _agree_digits(prev["loss"], cur["loss"], floor)
-                ok = (
-                    dig >= MP_STABLE_DIGITS
-                    and _agree_digits(prev["eff_step"], cur["eff_step"]) >= MP_STABLE_DIGITS
-                )
+            ok, dig = agree(prev, cur)
             if ok:
-                return {
-                    **cur,
-                    "digits": dig,
-                    "resolved": True,
-                    "seconds": time.perf_counter() - t0,
-                }
+                return {**cur, "digits": dig, "resolved": True, "seconds": time.perf_counter() - t0}
         prev = cur
     assert prev is not None
     return {**prev, "resolved": False, "seconds": time.perf_counter() - t0}

@@ -53,6 +53,7 @@ from .fig1 import (
     CellPool,
     _agree_digits,
     cells_for_budget,
+    climb_ladder,
 )
 from .progress import ProgressBar
 
@@ -305,22 +306,15 @@ def mp_mbngd(
     ``loss, loss_half, eff_step, err`` (``||e||``, Eq. 13), ``status``, ``dps``, ``digits``,
     ``resolved``, ``seconds``; ``deadline`` (``time.time()``) as in
     :func:`bnverify.experiments.fig1.mp_ladder`.  Top-level, for worker processes."""
-    import time
-
     import mpmath
 
     from ..dynamics.mp import run_mp
 
-    t0 = time.perf_counter()
     floor = float(cfg.get("loss_floor", 0.0))
     steps = int(cfg["steps"])
     half = max(steps // 2, 1)
-    prev = None
-    last = 0.0
-    for n, dps in enumerate(ladder):
-        if n >= 2 and time.time() + 1.5 * last > deadline:
-            break
-        t1 = time.perf_counter()
+
+    def evaluate(dps: int) -> dict[str, Any]:
         r = run_mp(
             H_diag=cfg["h"],
             u=cfg["u"],
@@ -328,11 +322,10 @@ def mp_mbngd(
             eps=float(cfg["eps"]),
             method="mbngd",
             steps=steps,
-            precision=int(dps),
+            precision=dps,
             history_stride=half,
         )
-        last = time.perf_counter() - t1
-        with mpmath.workdps(int(dps)):
+        with mpmath.workdps(dps):
             h = [mpmath.mpf(x) for x in cfg["h"]]
             u = [mpmath.mpf(x) for x in cfg["u"]]
             w = list(r.w)
@@ -341,8 +334,8 @@ def mp_mbngd(
             t = wg / s2
             err = mpmath.sqrt(mpmath.fsum((ui - t * wi) ** 2 for ui, wi in zip(u, w, strict=True)))
         hist = r.history.get("e_norm_H", [])
-        cur = {
-            "dps": int(dps),
+        return {
+            "dps": dps,
             "status": r.status,
             "loss": float(r.e_norm_H) ** 2,
             "loss_half": float(hist[1]) ** 2 if steps >= 2 and len(hist) > 1 else math.nan,
@@ -350,18 +343,17 @@ def mp_mbngd(
             "err": float(err),
             "digits": math.nan,
         }
-        if prev is not None and prev["status"] == cur["status"]:
-            dig = _agree_digits(prev["loss"], cur["loss"], floor)
-            ok = (
-                dig >= MP_STABLE_DIGITS
-                and _agree_digits(prev["loss_half"], cur["loss_half"], floor) >= MP_STABLE_DIGITS
-                and _agree_digits(prev["eff_step"], cur["eff_step"]) >= MP_STABLE_DIGITS
-            )
-            if ok:
-                return {**cur, "digits": dig, "resolved": True, "seconds": time.perf_counter() - t0}
-        prev = cur
-    assert prev is not None
-    return {**prev, "resolved": False, "seconds": time.perf_counter() - t0}
+
+    def agree(prev: dict[str, Any], cur: dict[str, Any]) -> tuple[bool, float]:
+        dig = _agree_digits(prev["loss"], cur["loss"], floor)
+        ok = (
+            dig >= MP_STABLE_DIGITS
+            and _agree_digits(prev["loss_half"], cur["loss_half"], floor) >= MP_STABLE_DIGITS
+            and _agree_digits(prev["eff_step"], cur["eff_step"]) >= MP_STABLE_DIGITS
+        )
+        return ok, dig
+
+    return climb_ladder(ladder, deadline, evaluate, agree)
 
 
 def recompute_untrusted_runs(
