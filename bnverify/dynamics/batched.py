@@ -713,11 +713,8 @@ def run(
             for i, sh in enumerate(shadows):
                 for k, v in stk.items():
                     sh[k] = v[i]
-        rec = (
-            np.full((len(HISTORY_FIELDS), steps // stride + 1, B), np.nan)
-            if stride
-            else np.empty((len(HISTORY_FIELDS), 0, B))
-        )
+        # the kernel's typed signature wants an array even without a history
+        rec = _history_alloc(steps, stride, B) if stride else np.empty((len(HISTORY_FIELDS), 0, B))
         for k0 in range(0, steps, chunk):
             k1 = min(steps, k0 + chunk)
             _kernel(mcode, h, U, G, A, W, EPS, EPSA, k0, k1, stride, noise, rec, div_step)
@@ -855,8 +852,10 @@ def _checkpoint(path_digits, mcode, h, U, A, W, EPS, noise, div_step, shadows, r
     main copy's loss with its shadows' (states are (B, d) when ``rows`` -- the numba path -- else
     (d, B))."""
     if rows:
-        main = _losses_rows(mcode, h, U, A, W, noise)
-        others = [_losses_rows(mcode, sh["h"], sh["U"], sh["A"], sh["W"], noise) for sh in shadows]
+        # (B, d) states exist only on the numba path
+        main = _kernel_losses(mcode, h, U, A, W, noise)
+        others = [_kernel_losses(mcode, sh["h"], sh["U"], sh["A"], sh["W"], noise)
+                  for sh in shadows]
     else:
         B, d = A.shape[0], h.shape[0]
         Ut = np.broadcast_to(U, (B, d)).T
@@ -880,15 +879,6 @@ def _checkpoint(path_digits, mcode, h, U, A, W, EPS, noise, div_step, shadows, r
     path_digits, path_above = path_digits
     return (np.where(live, np.fmin(path_digits, dig), path_digits),
             np.where(live & above, np.fmin(path_above, dig), path_above))
-
-
-def _losses_rows(mcode, h, U, A, W, noise):
-    if HAVE_NUMBA:
-        return _kernel_losses(mcode, h, U, A, W, noise)
-    with np.errstate(all="ignore"):  # pragma: no cover - numba path only
-        B, d = W.shape
-        Ut = np.broadcast_to(U, (B, d)).T
-        return _state_scalars(mcode, h, Ut, h[:, None] * Ut, A, W.T, A, noise)[1]
 
 
 if HAVE_NUMBA:

@@ -326,9 +326,8 @@ def _perturbed_inputs(cfg: dict[str, Any], rng: np.random.Generator, as_float: b
             if v == 0:
                 return v
             return float(np.nextafter(v, np.inf if rng.random() < 0.5 else -np.inf))
-        v = mpmath.mpf(x) if not isinstance(x, str) else (
-            mpmath.mpf(int(x.split("/")[0])) / int(x.split("/")[1]) if "/" in x else mpmath.mpf(x)
-        )
+        e = _exact(x)
+        v = mpmath.mpf(e) if isinstance(e, float) else mpmath.mpf(e.numerator) / e.denominator
         if v == 0:
             return v
         ulp = mpmath.mpf(2) ** (mpmath.floor(mpmath.log(abs(v), 2)) - 52)
@@ -444,19 +443,21 @@ def _mp_list(v: Any) -> Any:
 
 def _u_norm(cfg: dict[str, Any]) -> float:
     """``||u||_H`` in float64 (a scale for floors; inputs as doubles)."""
-    u = np.array([_as_float(x) for x in cfg["u"]])
-    if "H_diag" in cfg:
-        h = np.array([_as_float(x) for x in cfg["H_diag"]])
-        return float(np.sqrt(np.sum(h * u * u)))
-    H = np.array([[_as_float(x) for x in row] for row in cfg["H"]])
-    return float(np.sqrt(abs(u @ H @ u)))
+    from ..config import problem_from_config
+
+    return problem_from_config(cfg)[0].u_norm_H
+
+
+def _exact(x: Any):
+    """An input number exactly: a ``Fraction`` (integers, decimal and rational strings) or the
+    float it is (:func:`bnverify.config.check_number`, the reading every engine shares)."""
+    from ..config import check_number
+
+    return check_number(x, "input")
 
 
 def _as_float(x: Any) -> float:
-    if isinstance(x, str) and "/" in x:
-        n, d = x.split("/")
-        return float(mpmath.mpf(int(n)) / int(d))
-    return float(mpmath.mpf(x)) if isinstance(x, str) else float(x)
+    return float(_exact(x))
 
 
 def _agreement(r1, r2, cap: int) -> float | None:
