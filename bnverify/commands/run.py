@@ -246,10 +246,18 @@ def _print_human(out: dict) -> None:
         st += f" at step {out['diverged_step']} ({out['divergence_criterion']})"
     lines.append(f"status     {st}")
     radii = out.get("radii") or {}
+    # a high-precision run prints the digits it measured as stable, not its working digits
+    # (--json keeps every digit, beside `digits`)
+    shown = None
+    if out["engine"] == "mp" and out["digits"] is not None and out["status"] != "diverged":
+        shown = max(1, int(out["digits"]))
     for k in ("a", "loss", "w_norm", "eff_step", "e_norm_H"):
         v = out[k]
         if v is None:
             continue
+        if shown is not None and isinstance(v, str):
+            with mpmath.workdps(len(v) + 5):  # parse every digit before rounding to `shown`
+                v = mpmath.nstr(mpmath.mpf(v), shown, strip_zeros=False)
         lines.append(f"{k:<10} {_fmt(v)}" + (f"  +/- {radii[k]}" if radii.get(k) else ""))
     if out.get("status_note"):
         lines.append(f"status     not certified: {out['status_note']}")
