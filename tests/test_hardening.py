@@ -578,23 +578,22 @@ def test_interrupt_message_starts_on_a_fresh_line():
     """A progress bar drawn with \\r is ended before `error: interrupted` (and only then)."""
     import io
 
-    from bnverify.experiments.progress import ProgressBar
-    from bnverify.progress import Progress, end_progress_line
+    from bnverify.progress import ProgressBar, end_progress_line
 
     class Tty(io.StringIO):
         def isatty(self):
             return True
 
-    for make in (lambda s: Progress(4, "x", stream=s), lambda s: ProgressBar(4, "x", stream=s)):
-        s = Tty()
-        bar = make(s)
-        bar.update()
-        assert not s.getvalue().endswith("\n")
-        end_progress_line()
-        assert s.getvalue().endswith("\n") and s.getvalue().count("\n") == 1
-        end_progress_line()  # nothing more to end
-        assert s.getvalue().count("\n") == 1
-        bar.close()
-        n = s.getvalue().count("\n")
-        end_progress_line()
-        assert s.getvalue().count("\n") == n  # a closed bar ended its own line
+    s = Tty()
+    bar = ProgressBar(4, "x", stream=s)
+    bar.update()
+    assert "\n" not in s.getvalue()  # a live bar redraws its one line
+    end_progress_line()
+    # rich ends the line (and shows the cursor again: ESC[?25h)
+    assert s.getvalue().replace("\x1b[?25h", "").endswith("\n") and s.getvalue().count("\n") == 1
+    end_progress_line()  # nothing more to end
+    assert s.getvalue().count("\n") == 1
+    bar.close()
+    n = s.getvalue().count("\n")
+    end_progress_line()
+    assert s.getvalue().count("\n") == n  # a closed bar ended its own line

@@ -32,7 +32,6 @@ import json
 import os
 import shutil
 import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ from ..claims import (
 from ..config import REQUIRED
 from ..environment import environment
 from ..errors import BNVerifyError
-from ..progress import Progress
+from ..progress import ProgressBar
 from ..safeio import (
     atomic_write_text,
     check_output_path,
@@ -162,14 +161,14 @@ def run_checks(
     if jobs < 1:
         raise BNVerifyError(f"jobs: must be >= 1, got {jobs}")
     t0 = time.perf_counter()
-    bar = Progress(len(ids), "checking", enabled=progress)
+    bar = ProgressBar(len(ids), "checking", enabled=progress)
     by_id: dict[str, ClaimResult] = {}
     if scheduler is not None:
         by_id.update(_run_dask(ids, profile, seed, scheduler, bar))
     elif jobs == 1 or len(ids) == 1:
         for cid in ids:
-            bar.update(cid)
             by_id[cid] = run_claim(cid, ctx)
+            bar.update(item=cid)
     else:
         by_id.update(_run_pool(ids, profile, seed, jobs, bar))
     bar.close()
@@ -252,7 +251,7 @@ def ordered(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
 
 
 def _run_pool(
-    ids: list[str], profile: str, seed: int, jobs: int, bar: Progress
+    ids: list[str], profile: str, seed: int, jobs: int, bar: ProgressBar
 ) -> dict[str, ClaimResult]:
     """Run the claims in ``min(jobs, len(ids))`` spawned worker processes.
 
@@ -282,7 +281,7 @@ def _run_pool(
         for fut in as_completed(futs):
             cid = futs[fut]
             by_id[cid] = fut.result()
-            bar.update(cid)
+            bar.update(item=cid)
         pool.shutdown(wait=True)
     except BaseException:
         if pool is not None:
@@ -299,7 +298,7 @@ def _run_pool(
 
 
 def _run_dask(
-    ids: list[str], profile: str, seed: int, address: str, bar: Progress
+    ids: list[str], profile: str, seed: int, address: str, bar: ProgressBar
 ) -> dict[str, ClaimResult]:
     """Run the claims as units on the Dask cluster at ``address`` (each claim seeds its own
     random streams from the seed and its ID, so the verdicts do not depend on the worker or the
@@ -315,7 +314,7 @@ def _run_dask(
         by_id: dict[str, ClaimResult] = {}
         for fut, cid in zip(futs, ids, strict=True):  # in catalogue order, as they arrive
             by_id[cid] = client.gather(fut)
-            bar.update(cid)
+            bar.update(item=cid)
         return by_id
     except BaseException:
         with ignoring_signals():
@@ -355,50 +354,73 @@ def write_counterexamples(doc: dict[str, Any], out: Path) -> list[Path]:
     return paths
 
 
-def format_table(doc: dict[str, Any], width: int | None = None) -> str:
-    """The verdict table, grouped (:func:`ordered`): refutations by severity (substantive first,
-    each with its severity reason), then the other verdicts; a legend; the corrected statements
-    grouped by severity.  Evidence is cut to the terminal width; the full text is in ``--json``
-    and ``bnverify report``."""
-    width = width or shutil.get_terminal_size((120, 24)).columns
-    head = ("ID", "verdict", "class", "method", "evidence")
+#: colours of the verdict table (rich styles; none when NO_COLOR is set or stdout is not a
+#: terminal)
+VERDICT_STYLE = {"verified": "green", "refuted": "bold red", "inconclusive": "yellow",
+                 "skipped": "dim", "not-encoded": "dim"}
+SEVERITY_STYLE = {"substantive": "bold red", "degenerate": "magenta", "reading": "yellow",
+                  "threshold": "cyan"}
+
+
+def _table_renderables(doc: dict[str, Any], width: int) -> tuple[list[Any], bool]:
+    """The verdict table as rich renderables (one table per group, same column widths), and
+    whether evidence was shortened."""
+    from rich.table import Table
+    from rich.text import Text
+
     groups = ordered(doc)
-    rows = [
+    cells = [
         (c["id"], c["verdict"], c.get("evidence_class") or "-",
          ",".join(dict.fromkeys(c["methods"])) or "-", c["evidence"])
         for _, cs in groups for c in cs
     ]
-    allrows = [head, *rows]
-    w0 = max(len(r[0]) for r in allrows)
-    w1 = max(len(r[1]) for r in allrows)
-    wc = max(len(r[2]) for r in allrows)
-    w2 = min(max(len(r[3]) for r in allrows), 28)
-    room = max(width - w0 - w1 - wc - w2 - 8, 30)
+    head = ("ID", "verdict", "class", "method", "evidence")
+    allrows = [head, *cells]
+    w = [max(len(r[i]) for r in allrows) for i in range(3)]
+    w.append(min(max(len(r[3]) for r in allrows), 28))
+    room = max(width - sum(w) - 8, 30)
     cut = False
+    out: list[Any] = []
 
-    def line(a, b, k, m, e):
-        nonlocal cut
-        m = m if len(m) <= w2 else m[: w2 - 1] + "…"
-        if len(e) > room:
-            e, cut = e[: room - 1] + "…", True
-        return f"{a:<{w0}}  {b:<{w1}}  {k:<{wc}}  {m:<{w2}}  {e}"
+    def table(show_header: bool) -> Table:
+        t = Table(box=None, show_header=show_header, show_edge=False, pad_edge=False,
+                  padding=(0, 2, 0, 0), header_style="bold underline", expand=False)
+        for k, label in enumerate(head):
+            wk = w[k] if k < 4 else room
+            t.add_column(label, width=wk, min_width=wk, max_width=wk, no_wrap=True,
+                         overflow="ellipsis")
+        return t
 
-    lines = [line(*head), "-" * min(width, w0 + w1 + wc + w2 + 8 + room)]
+    out.append(table(True))  # the header row alone: the groups' tables share its widths
     i = 0
     for name, cs in groups:
         sev = name.split(": ", 1)[1] if name.startswith("refuted: ") else None
-        title = f"{name} ({len(cs)})" + (f" -- {MEANING[sev]}" if sev else "")
-        lines.append(f"== {title}")
+        verdict = name.split(":", 1)[0]
+        title = Text("== ", style="bold")
+        title.append(f"{name} ({len(cs)})", style=SEVERITY_STYLE.get(sev or "")
+                     or VERDICT_STYLE.get(verdict, ""))
+        if sev:
+            title.append(f" -- {MEANING[sev]}")
+        t = table(False)
         for c in cs:
-            lines.append(line(*rows[i]))
+            cid, verdict_c, klass, meth, ev = cells[i]
             i += 1
+            lines = [ev]
             if c.get("severity_reason"):
-                r = f"{' ' * (w0 + 2)}severity: {c['severity_reason']}"
-                if len(r) > width:
-                    r, cut = r[: width - 1] + "…", True
-                lines.append(r)
+                lines.append(f"severity: {c['severity_reason']}")
+            if any(len(x) > room for x in lines):
+                cut = True
+            # Text, not str: evidence such as "[property] ..." is not rich markup
+            t.add_row(Text(cid), Text(verdict_c, style=VERDICT_STYLE.get(verdict_c, "")),
+                      Text(klass), Text(meth), Text("\n".join(lines)))
+        out += [title, t]
+    return out, cut
+
+
+def _table_text_tail(doc: dict[str, Any], cut: bool) -> list[str]:
+    """The lines below the table: counts, legend, corrected statements."""
     s = doc["summary"]
-    lines.append("")
+    lines = [""]
     lines.append(
         f"{len(doc['claims'])} claims: {summary_line(doc)} "
         f"(profile {doc['profile']}, seed {doc['seed']}, {doc['elapsed_seconds']:.1f} s)"
@@ -410,7 +432,7 @@ def format_table(doc: dict[str, Any], width: int | None = None) -> str:
             "not encoded yet: "
             + " ".join(c["id"] for c in doc["claims"] if c["verdict"] == "not-encoded")
         )
-    lines += textwrap.wrap("legend: " + LEGEND, width=max(width, 60))
+    lines.append("legend: " + LEGEND)
     if cut:
         lines.append("(evidence shortened to the terminal width: the full text is in "
                      "`bnverify check --json -` and `bnverify report`)")
@@ -424,7 +446,48 @@ def format_table(doc: dict[str, Any], width: int | None = None) -> str:
         for c in refuted:
             corr = c["correction"]
             lines.append(f"  {c['id']} corrected: {corr['statement']} [{corr['verdict']}]")
-    return "\n".join(lines)
+    return lines
+
+
+def render_table(doc: dict[str, Any], console) -> None:
+    """Print the verdict table on a rich ``console`` (colours as the console allows)."""
+    from rich.text import Text
+
+    parts, cut = _table_renderables(doc, console.width)
+    for part in parts:
+        console.print(part)
+    for line in _table_text_tail(doc, cut):
+        console.print(Text(line), soft_wrap=not line.startswith("legend:"))
+
+
+def format_table(doc: dict[str, Any], width: int | None = None) -> str:
+    """The verdict table as plain text, grouped (:func:`ordered`): refutations by severity
+    (substantive first, each with its severity reason), then the other verdicts; a legend; the
+    corrected statements grouped by severity.  Evidence is cut to ``width`` (default: the
+    terminal's); the full text is in ``--json`` and ``bnverify report``."""
+    import io
+
+    from rich.console import Console
+
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, color_system=None, force_terminal=False,
+                      highlight=False, emoji=False)
+    render_table(doc, console)
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines())
+
+
+def print_table(doc: dict[str, Any], stream=None) -> None:
+    """Print the verdict table on stdout: coloured on a terminal unless ``NO_COLOR`` is set,
+    plain text on a pipe or a file."""
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    # on a pipe or a file: the terminal's width if known ($COLUMNS), else 120, as format_table
+    width = None if tty else shutil.get_terminal_size((120, 24)).columns
+    console = Console(file=stream, width=width, highlight=False, emoji=False)
+    render_table(doc, console)
 
 
 def strict_failure(doc: dict[str, Any], fail_on: str = "any") -> bool:
@@ -469,7 +532,7 @@ def cmd_check(args) -> int:
         else:
             atomic_write_text(args.json, text + "\n")
     if args.json != "-":
-        print(format_table(doc))
+        print_table(doc)
     if args.strict and strict_failure(doc, getattr(args, "fail_on", "any")):
         return 1
     return 0

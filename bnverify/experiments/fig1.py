@@ -43,7 +43,7 @@ from ..dynamics.batched import DIVERGED, run
 from ..errors import BNVerifyError
 from ..model import OLSProblem, as_float_array
 from .common import UNIT_ROUNDOFF, decades_where, longest_run, unit_sphere
-from .progress import ProgressBar
+from ..progress import ProgressBar
 
 #: the paper's grids (Fig. 1 caption)
 PAPER_EPS_A = 1.99 * np.logspace(-10, 0, 41)

@@ -24,7 +24,7 @@ from ..scheduling import check_scheduler, make_pool
 from . import fig1 as f1
 from . import mbngd as mb
 from .common import provenance, write_json
-from .progress import ProgressBar
+from ..progress import ProgressBar
 
 FIGURE_IDS = ("1", "5", "6", "7", "8")
 ALIASES = {

@@ -55,7 +55,7 @@ from .fig1 import (
     cells_for_budget,
     climb_ladder,
 )
-from .progress import ProgressBar
+from ..progress import ProgressBar
 
 #: near-optimal: MBNGD exponent >= NEAR_RATIO x GD(opt)'s (Fig. 1's 0.8 tolerance)
 NEAR_RATIO = 0.8

@@ -9,7 +9,7 @@ import pytest
 from bnverify.cli import main
 from bnverify.errors import BNVerifyError
 from bnverify.experiments.figures import make_figure, normalise_id
-from bnverify.experiments.progress import ProgressBar
+from bnverify.progress import ProgressBar
 
 
 def _run(argv) -> int:
@@ -89,7 +89,8 @@ def test_progress_bar_pipe_and_tty(tmp_path):
     t = Tty()
     with ProgressBar(3, "x", stream=t, enabled=True) as bar:
         bar.update(3)
-    assert "\r" in t.getvalue() and t.getvalue().endswith("\n")
+    assert "\r" in t.getvalue() and "3/3" in t.getvalue()
+    assert t.getvalue().replace("\x1b[?25h", "").endswith("\n")  # the line is ended
     silent = io.StringIO()
     with ProgressBar(3, "x", stream=silent, enabled=False) as bar:
         bar.update(3)
