@@ -21,18 +21,24 @@ import sys
 from pathlib import Path
 
 TIMING_KEYS = ("seconds", "elapsed_seconds")
+#: how the work was executed, not what it found (``settings`` of the document)
+EXECUTION_KEYS = ("jobs", "workers", "scheduler")
 
 
-def normalise(obj):
-    """The JSON tree without timings and without the environment block."""
+def normalise(obj, _top: bool = True):
+    """The JSON tree without timings, the environment block and the execution settings (worker
+    count, scheduler)."""
+    if _top and isinstance(obj, dict) and isinstance(obj.get("settings"), dict):
+        obj = dict(obj, settings={k: v for k, v in obj["settings"].items()
+                                  if k not in EXECUTION_KEYS})
     if isinstance(obj, dict):
         return {
-            k: normalise(v)
+            k: normalise(v, False)
             for k, v in obj.items()
             if k not in TIMING_KEYS and not k.endswith("_seconds") and k != "environment"
         }
     if isinstance(obj, list):
-        return [normalise(v) for v in obj]
+        return [normalise(v, False) for v in obj]
     return obj
 
 
