@@ -3,6 +3,7 @@
     bnverify nets figure 3 [--dataset mnist|fashion|cifar10] [--quick] [--data-dir DIR]
                            [--seed N] [--device auto|cpu|cuda] --out DIR
     bnverify nets figure 2 [--quick] [--data-dir DIR] ... --out DIR
+    bnverify nets figure 2|3 --setup paper|authors|authors-fixed ...   (docs/nets.md)
     bnverify nets a9 [--quick] --out DIR        (Lemma A.9 on networks)
     bnverify nets data [--dataset NAME] [--data-dir DIR]   (which data a run would use)
 
@@ -81,8 +82,17 @@ def register(subparsers: Any) -> None:
                    default=None, help=f"number of seeds (at most {MAX_SEEDS})")
     f.add_argument("--per-decade", type=int_in_range(1, MAX_PER_DECADE, "a positive integer"),
                    default=None, help="learning-rate grid points per decade")
-    f.add_argument("--lr-a", type=_positive_float, default=0.1,
-                   help="learning rate of the BN parameters in the separate-lr method")
+    f.add_argument("--lr-a", type=_positive_float, default=None,
+                   help="learning rate of the BN parameters in the separate-lr method "
+                        "(default: 0.1 for --setup paper, the setup's choice otherwise)")
+    f.add_argument("--setup", default="paper",
+                   help="paper (as printed, default), authors (the authors' scripts, "
+                        "Lightmann/BatchNormGD) or authors-fixed (their BN model with its "
+                        "second convolution used); bnverify/nets/setups.py")
+    f.add_argument("--plot-step", type=int_in_range(0, 10**6, "a step number"), default=None,
+                   help="authors setups: the logged step whose loss is plotted (default 550)")
+    f.add_argument("--grid-stride", type=int_in_range(1, 40, "a positive integer"),
+                   default=None, help="authors setups: use every k-th point of their grids")
     common(f)
     f.set_defaults(func=_figure)
 
@@ -133,9 +143,31 @@ def _command_line() -> str:
     return "bnverify " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
+def _check_setup_args(args: argparse.Namespace) -> None:
+    """Refuse, before any work, what a setup cannot run (one ``error:`` line, exit 2)."""
+    from ..nets import setups as su
+
+    su.check_setup(args.setup)
+    if args.setup == "paper":
+        for flag, v in (("--plot-step", args.plot_step), ("--grid-stride", args.grid_stride)):
+            if v is not None:
+                raise BNVerifyError(f"setup: {flag} applies to the authors' setups only")
+        return
+    if args.per_decade is not None:
+        raise BNVerifyError("setup: the authors' setups use their scripts' grids "
+                            "(use --grid-stride, not --per-decade)")
+    if args.net is not None:
+        raise BNVerifyError("setup: the authors' setups use their scripts' networks (omit --net)")
+    if args.number == "3":
+        for d in [args.dataset] if args.dataset else ["mnist", "fashion"]:
+            su.authors_panel(d)
+
+
 def _figure(args: argparse.Namespace) -> int:
     tag = "_quick" if args.quick else ""
-    name = f"nets_fig{args.number}{tag}"
+    _check_setup_args(args)
+    setup_tag = "" if args.setup == "paper" else f"_{args.setup}"
+    name = f"nets_fig{args.number}{setup_tag}{tag}"
     if args.number == "3" and args.data_dir and not args.dataset:
         raise BNVerifyError("data-dir: name the data set it holds with --dataset")
     if args.number == "2" and args.dataset not in (None, "mnist"):
@@ -158,6 +190,12 @@ def _figure_files(args: argparse.Namespace, device: Any, stem: Path) -> None:
     from ..nets import plots
 
     key = "quick" if args.quick else "full"
+    if args.setup != "paper":
+        _authors_files(args, device, stem, key)
+        return
+    from ..nets.setups import setup_record
+
+    lr_a = 0.1 if args.lr_a is None else args.lr_a
     if args.number == "3":
         names = [args.dataset] if args.dataset else ["mnist", "fashion"]
         panels = []
@@ -166,7 +204,7 @@ def _figure_files(args: argparse.Namespace, device: Any, stem: Path) -> None:
             prof = _override(prof, args)
             t0 = time.perf_counter()
             panel = ex.run_fig3_panel(name, prof, device, args.seed, args.data_dir, args.net,
-                                      args.lr_a)
+                                      lr_a)
             print(f"fig3 {name}: {len(panel.seeds)} seeds x {len(panel.lrs)} lrs x 3 methods, "
                   f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
             panels.append(panel)
@@ -180,11 +218,12 @@ def _figure_files(args: argparse.Namespace, device: Any, stem: Path) -> None:
         np.savez_compressed(stem.with_suffix(".npz"), **arrays)
         summary = ex.settings_json(figure="3", command=_command_line(), profile=key,
                                    device=str(device), seed=args.seed,
+                                   setup=setup_record("paper", "3"),
                                    panels=[ex.panel_json(p) for p in panels])
         _write_json(stem.with_suffix(".json"), summary)
     else:
         prof = _override(ex.FIG2_PROFILES[key], args)
-        res = ex.run_fig2(prof, device, seed=args.seed, data_dir=args.data_dir, lr_a=args.lr_a)
+        res = ex.run_fig2(prof, device, seed=args.seed, data_dir=args.data_dir, lr_a=lr_a)
         plots.plot_fig2(res, stem.with_suffix(".png"))
         np.savez_compressed(stem.with_suffix(".npz"), base_lrs=res.base_lrs,
                             etas=np.array(res.etas),
@@ -192,13 +231,86 @@ def _figure_files(args: argparse.Namespace, device: Any, stem: Path) -> None:
         ref = max(res.etas)
         summary = ex.settings_json(
             figure="2", command=_command_line(), profile=key, device=str(device),
-            seed=args.seed, data_source=res.source, n_train=res.n_train, seeds=res.seeds,
+            seed=args.seed, setup=setup_record("paper", "2"), data_source=res.source, n_train=res.n_train, seeds=res.seeds,
             lr_a=res.lr_a, power=res.power, etas=res.etas, base_lrs=res.base_lrs,
             loss_at_init=res.init_loss, seconds=round(res.seconds, 2),
             mean_loss={str(e): res.mean(e) for e in res.etas},
             deviation_from_largest_eta={str(e): res.deviation(e, ref) for e in res.etas},
         )
         _write_json(stem.with_suffix(".json"), summary)
+
+
+def _authors_sizes(args: argparse.Namespace, key: str, what: str) -> dict[str, Any]:
+    from ..nets import setups as su
+
+    size = dict(su.AUTHORS_QUICK[what] if key == "quick" else su.AUTHORS_FULL)
+    for k, v in (("n_train", args.n_train), ("seeds", args.seeds),
+                 ("plot_step", args.plot_step), ("stride", args.grid_stride)):
+        if v is not None:
+            size[k] = v
+    return size
+
+
+def _authors_files(args: argparse.Namespace, device: Any, stem: Path, key: str) -> None:
+    """``--setup authors|authors-fixed``: Fig. 3 panels or Fig. 2 in the authors' settings."""
+    import numpy as np
+
+    from ..nets import authors as au
+    from ..nets import experiments as ex
+    from ..nets import plots
+    from ..nets import setups as su
+
+    record = su.setup_record(args.setup, args.number)
+    if args.number == "3":
+        names = [args.dataset] if args.dataset else ["mnist", "fashion"]
+        panels, arrays, sizes = [], {}, {}
+        for name in names:
+            size = _authors_sizes(args, key, name)
+            sizes[name] = size
+            t0 = time.perf_counter()
+            p = au.run_authors_fig3(name, args.setup, device, args.seed, size["seeds"],
+                                    size["n_train"], size["plot_step"], size["stride"],
+                                    args.lr_a, args.data_dir)
+            print(f"fig3 {name} ({args.setup}): {len(p.seeds)} seeds, "
+                  f"{sum(len(v) for v in p.lrs.values())} lrs over 3 methods, "
+                  f"{size['plot_step'] + 1} steps, {time.perf_counter() - t0:.1f} s",
+                  file=sys.stderr)
+            panels.append(p)
+            arrays[f"{name}_log_steps"] = p.log_steps
+            for m in p.logs:
+                arrays[f"{name}_{m}_lrs"] = p.lrs[m]
+                arrays[f"{name}_{m}_logs"] = p.logs[m]  # (lr, seed, logged step)
+        plots.plot_authors_fig3(panels, stem.with_suffix(".png"),
+                                f"Fig. 3, setup {args.setup}: post-update minibatch loss at "
+                                f"the plotted step vs learning rate")
+        np.savez_compressed(stem.with_suffix(".npz"), **arrays)
+        summary = ex.settings_json(figure="3", command=_command_line(), profile=key,
+                                   device=str(device), seed=args.seed, setup=record,
+                                   sizes=sizes,
+                                   panels=[au.authors_panel_json(p) for p in panels],
+                                   f3_claims=au.claims_table(panels))
+        _write_json(stem.with_suffix(".json"), summary)
+        return
+    if args.dataset not in (None, "mnist"):
+        raise BNVerifyError("dataset: Fig. 2 is the MNIST experiment (omit --dataset)")
+    size = _authors_sizes(args, key, "fig2")
+    res, extra = au.run_authors_fig2(args.setup, device, args.seed, size["seeds"],
+                                     size["n_train"], size["plot_step"], size["stride"],
+                                     size.get("etas"), args.lr_a, args.data_dir)
+    plots.plot_fig2(res, stem.with_suffix(".png"),
+                    f"Fig. 2, setup {args.setup}: {extra['net']} on MNIST, n={res.n_train}, "
+                    f"{len(res.seeds)} seeds, lr_a={res.lr_a:g}",
+                    f"minibatch loss after step {extra['plot_step']}")
+    np.savez_compressed(stem.with_suffix(".npz"), base_lrs=res.base_lrs, etas=np.array(res.etas),
+                        losses=np.stack([res.losses[e] for e in res.etas]))
+    ref = max(res.etas)
+    _write_json(stem.with_suffix(".json"), ex.settings_json(
+        figure="2", command=_command_line(), profile=key, device=str(device), seed=args.seed,
+        setup=record, sizes=size, data_source=res.source, n_train=res.n_train,
+        seeds=res.seeds, lr_a=res.lr_a, power=res.power, etas=res.etas,
+        base_lrs=res.base_lrs, loss_at_init=res.init_loss, seconds=round(res.seconds, 2),
+        mean_loss={str(e): res.mean(e) for e in res.etas},
+        deviation_from_largest_eta={str(e): res.deviation(e, ref) for e in res.etas}, **extra))
 
 
 def _override(prof: Any, args: argparse.Namespace) -> Any:

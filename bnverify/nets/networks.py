@@ -44,9 +44,17 @@ class NetSpec:
     in_shape: tuple[int, int, int]
     convs: tuple[ConvLayer, ...]
     fcs: tuple[int, ...]
-    loss: str  # "softmax_mse" (network 1) or "cross_entropy" (networks 2, 3)
+    loss: str  # "softmax_mse" (network 1), "softmax_mse_mean" (the authors' code) or "cross_entropy"
     bn: bool = True
     bn_eps: float = BN_EPS
+    #: indices of convolutions whose parameters exist in the BN network but whose output is never
+    #: used (the authors' BN models: ``layer2 = tf.nn.relu(bn1)``, ``bnverify.nets.setups``);
+    #: ignored without BN
+    bn_unused_convs: tuple[int, ...] = ()
+
+    def conv_used(self, i: int) -> bool:
+        """Whether convolution ``i`` (0-based) is on the forward path of this network."""
+        return not (self.bn and i in self.bn_unused_convs)
 
     def with_bn(self, bn: bool, bn_eps: float | None = None) -> NetSpec:
         return replace(self, bn=bn, bn_eps=self.bn_eps if bn_eps is None else bn_eps)
@@ -68,6 +76,8 @@ class NetSpec:
             if self.bn:
                 out[f"{name}.bn_scale"] = (conv.out_channels,)
                 out[f"{name}.bn_shift"] = (conv.out_channels,)
+            if not self.conv_used(i):  # built on the previous layer's output, never used
+                continue
             c = conv.out_channels
             h = (h + 2 * conv.padding - conv.kernel + 1) // 2
             w = (w + 2 * conv.padding - conv.kernel + 1) // 2
@@ -171,6 +181,8 @@ def forward(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Tensor) -> 
     """Logits ``(B, 10)`` of one model for a minibatch ``x`` of shape ``(B, C, H, W)``."""
     h = x
     for i, conv in enumerate(spec.convs):
+        if not spec.conv_used(i):
+            continue
         name = f"conv{i + 1}"
         h = F.conv2d(h, params[f"{name}.weight"], params[f"{name}.bias"], padding=conv.padding)
         if spec.bn:
@@ -191,10 +203,12 @@ def forward(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Tensor) -> 
 def loss_from_logits(spec: NetSpec, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Network (1): mean over the batch of ``sum_k (softmax(z)_k - onehot(y)_k)^2``;
     networks (2), (3): mean cross-entropy."""
-    if spec.loss == "softmax_mse":
+    if spec.loss in ("softmax_mse", "softmax_mse_mean"):
         p = torch.softmax(logits, dim=1)
         classes = torch.arange(logits.shape[1], device=y.device)
         onehot = (y[:, None] == classes).to(p.dtype)  # F.one_hot is not vmap-able
+        if spec.loss == "softmax_mse_mean":  # the authors' tf.reduce_mean((labels - y)**2)
+            return ((p - onehot) ** 2).mean(dim=1).mean()
         return ((p - onehot) ** 2).sum(dim=1).mean()
     # cross-entropy written out: F.cross_entropy falls back to a per-example loop under vmap
     classes = torch.arange(logits.shape[1], device=y.device)
@@ -289,6 +303,8 @@ def forward_stacked(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Ten
     # minibatch (K = 1) from the start: im2col would only copy what oneDNN reads in place
     per_model: list[torch.Tensor] | None = list(x.unbind(0)) if m == g and spec.convs else None
     for i, conv in enumerate(spec.convs):
+        if not spec.conv_used(i):
+            continue
         name = f"conv{i + 1}"
         bn = ((params[f"{name}.bn_scale"], params[f"{name}.bn_shift"], spec.bn_eps)
               if spec.bn else None)
@@ -346,7 +362,9 @@ def loss_stacked(spec: NetSpec, params: dict[str, torch.Tensor], x: torch.Tensor
     m, g = logits.shape[0], y.shape[0]
     classes = torch.arange(logits.shape[2], device=y.device)
     onehot = (y[:, :, None] == classes).to(logits.dtype).repeat_interleave(m // g, dim=0)
-    if spec.loss == "softmax_mse":
+    if spec.loss in ("softmax_mse", "softmax_mse_mean"):
         p = torch.softmax(logits, dim=2)
+        if spec.loss == "softmax_mse_mean":
+            return ((p - onehot) ** 2).mean(dim=2).mean(dim=1)
         return ((p - onehot) ** 2).sum(dim=2).mean(dim=1)
     return -(torch.log_softmax(logits, dim=2) * onehot).sum(dim=2).mean(dim=1)

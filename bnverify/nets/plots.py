@@ -49,7 +49,30 @@ def plot_fig3(panels: list[Fig3Panel], path: Path, title: str = "") -> None:
     plt.close(fig)
 
 
-def plot_fig2(res: Fig2Result, path: Path) -> None:
+def plot_authors_fig3(panels: list, path: Path, title: str = "") -> None:
+    """Fig. 3 in an authors' setup (``nets.authors.AuthorsPanelResult``): each method on its own
+    grid, the post-update minibatch loss at the plotted step."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False)
+    for ax, p in zip(axes[0], panels, strict=True):
+        top = 1.6 * max(p.init.values())
+        for m in p.logs:
+            _curve(ax, p.lrs[m], np.minimum(p.plotted(m), top), METHOD_LABELS[m], COLOURS[m], top)
+        ax.axhline(p.init["gd"], color="grey", lw=0.8, ls=":", label="loss at init (GD net)")
+        ax.set_xscale("log")
+        ax.set_ylim(0, top * 1.05)
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel(f"minibatch loss after step {p.plot_step}")
+        ax.set_title(f"{p.dataset} ({p.net}), n={p.n_train}, {len(p.seeds)} seeds", fontsize=9)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_fig2(res: Fig2Result, path: Path, title: str | None = None,
+              ylabel: str = "loss after epoch 1") -> None:
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
     top = 1.6 * res.init_loss
     cmap = plt.get_cmap("viridis")
@@ -63,9 +86,9 @@ def plot_fig2(res: Fig2Result, path: Path) -> None:
     for ax in axes:
         ax.set_xscale("log")
         ax.set_ylim(0, top * 1.05)
-        ax.set_ylabel("loss after epoch 1")
+        ax.set_ylabel(ylabel)
         ax.legend(fontsize=7)
-    fig.suptitle(f"Fig. 2: 2CNN+2FC with BN (eps=1e-3) on MNIST, n={res.n_train}, "
+    fig.suptitle(title or f"Fig. 2: 2CNN+2FC with BN (eps=1e-3) on MNIST, n={res.n_train}, "
                  f"{len(res.seeds)} seeds, lr_a={res.lr_a:g}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
