@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -228,7 +230,7 @@ _REPLAYS: dict[tuple[str, str], ReplayFn] = {}
 
 def certify(claim_id: str, method: str) -> Callable[[ReplayFn], ReplayFn]:
     """Decorator: register ``fn(counterexample, result) -> Replay`` as the exact / ball-arithmetic
-    replay of the refutations of ``claim_id`` by ``method`` (``proofs/certified_replays.py``).
+    replay of the refutations of ``claim_id`` by ``method`` (beside the claim's checks in its ``proofs/`` section module).
     :func:`run_claim` calls it on every refuting result of that method with a counterexample."""
     if claim_id not in BY_ID:
         raise BNVerifyError(f"claim: unknown claim ID {claim_id!r}")
@@ -277,7 +279,10 @@ _LOADED = False
 
 
 def load_proofs() -> None:
-    """Import every module of the ``proofs`` package so that their checks register."""
+    """Import every module of the ``proofs`` package so that their checks register.  This is the
+    engine's only way into ``proofs`` (``tests/test_layout.py`` holds it to that); the modules are
+    leaves, one per section of the paper, and import nothing from one another, so the order in
+    which they load does not change any claim's checks or their order."""
     global _LOADED
     if _LOADED:
         return
@@ -286,6 +291,17 @@ def load_proofs() -> None:
     for mod in sorted(pkgutil.walk_packages(proofs.__path__, "proofs."), key=lambda m: m.name):
         importlib.import_module(mod.name)
     _LOADED = True
+
+
+def proofs_module(claim_id: str) -> ModuleType:
+    """The ``proofs`` module that holds the checks of ``claim_id`` (one module per section of the
+    paper), loaded through :func:`load_proofs`: how the engine (e.g. ``bnverify replay``) reaches
+    a claim's own predicates without importing a ``proofs`` module by name."""
+    load_proofs()
+    found = [c.module for c in _REGISTRY.get(claim_id, []) if c.module.startswith("proofs.")]
+    if not found:
+        raise BNVerifyError(f"claim: no proofs module holds a check of claim {claim_id!r}")
+    return sys.modules[found[0]]
 
 
 def checks_for(claim_id: str) -> list[Check]:

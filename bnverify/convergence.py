@@ -387,7 +387,7 @@ def trajectory_scalars(problem: OLSProblem, A: np.ndarray, W: np.ndarray, eps: A
 
 
 # ----------------------------------------------------------------------------------------------
-# seeded draws shared by the convergence checks (proofs/section3_convergence.py, appendix_*.py)
+# seeded draws shared by the convergence checks (proofs/sec3_2_convergence.py, proofs/appA*.py)
 # ----------------------------------------------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """High-precision linear algebra for the numeric claim checks (mpmath, scoped precision).
 
-What the checks of ``proofs/section2_model.py``, ``proofs/appendix_a1_hessian.py``,
-``proofs/appendix_a2_hstar.py`` and ``proofs/section3_*.py`` need beyond float64:
+What the checks of ``proofs/sec2_*.py``, ``proofs/sec3_*.py`` and
+``proofs/appA1_gradients_hessian.py`` (and the shared ``bnverify.hessian_fd``, ``bnverify.hstar``,
+``bnverify.trajectories``) need beyond float64:
 
 * the BN objective ``J(a, w)`` of Eq. (7) *from its definition* as an expectation, expanded by
   linearity only (``E[y^2] = c``, ``E[x y] = g``, ``E[x x^T] = H``), at any precision;

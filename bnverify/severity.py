@@ -14,7 +14,8 @@ Every refuted claim gets one of
     states none); ``details["flips_at"]`` gives the value at which the verdict would change.
 
 The severity is *computed* from the claim's own evidence wherever possible: a *probe* registered
-with :func:`probe` (``proofs/severity_probes.py``) re-tests the refuting counterexample's
+with :func:`probe` (beside the claim's checks in its ``proofs/`` section module; shared helpers in
+``bnverify.probes``) re-tests the refuting counterexample's
 neighbourhood -- small generic perturbations of it, inside the stated domain -- with the claim's
 own predicate (:func:`neighbourhood`): if every perturbed input still fails the statement fails
 on an open set (``substantive``); if none does, the failure is confined to the special set the

@@ -2,7 +2,7 @@
 numeric refutation is replayed exactly (``proof``) or in ball arithmetic (``certified``).
 
 * the class rule (:func:`bnverify.claims.claim_class`) and the method classes;
-* each certified/exact replay of ``proofs/certified_replays.py`` on the counterexample the quick
+* each certified/exact replay of ``@certify`` in the ``proofs/`` section modules on the counterexample the quick
   profile finds at seed 0 (one test each), and a doctored counterexample that does NOT violate the
   claim is shown not to certify (the replay says "not refuted" or cannot decide -- never
   "refuted");
@@ -208,7 +208,7 @@ def test_doctored_replays_are_decided_not_refuted():
 def test_double_is_read_exactly_not_from_its_decimal_print():
     from fractions import Fraction
 
-    from proofs.certified_replays import q
+    from bnverify.exact_replay import q
 
     assert q(0.1) == Fraction(0.1) != Fraction("0.1")
     assert q("0.1") == Fraction(1, 10)
@@ -286,7 +286,7 @@ def test_check_json_carries_evidence_class_and_table_column(tmp_path, capsys):
 
     out = tmp_path / "c.json"
     assert main(["check", "E74-80", "L-A.10", "--json", str(out), "--no-progress",
-                 "--jobs", "1"]) == 0
+                 "--workers", "1"]) == 0
     table = capsys.readouterr().out
     doc = json.loads(out.read_text())
     for c in doc["claims"]:

@@ -10,7 +10,9 @@ import pytest
 from bnverify.catalogue import IDS
 from bnverify.claims import CheckContext, ClaimResult, MethodResult, checks_for, run_claim
 from bnverify.commands.check import format_table, run_checks, strict_failure
+from bnverify.hstar import spectra_mp
 from bnverify.model import OLSProblem
+from bnverify.probes import spectral_probe
 from bnverify.severity import (
     _PROBES,
     SEVERITIES,
@@ -19,8 +21,7 @@ from bnverify.severity import (
     flips_at,
     neighbourhood,
 )
-from proofs.appendix_a2_hstar import hstar_psd_holds, spectra_mp
-from proofs.severity_probes import spectral_probe
+from proofs.sec3_3_rates import hstar_psd_holds
 
 REPEATED = {"H_diag": [1.0, 1.0, 3.0, 3.0], "u": [0.5, 0.5, 0.5, 0.5]}  # both extremes repeated
 GENERIC = {"H_diag": [1.0, 2.0, 5.0], "u": [0.6, 0.48, 0.64]}
@@ -128,7 +129,7 @@ def test_verified_claims_have_no_severity():
 
 
 def test_table_json_and_fail_on():
-    doc = run_checks(["S2.GD-step", "C-A.5", "S3.Hstar"], "quick", 0, progress=False, jobs=1)
+    doc = run_checks(["S2.GD-step", "C-A.5", "S3.Hstar"], "quick", 0, progress=False, workers=1)
     assert doc["summary_by_severity"] == {"substantive": 1, "degenerate": 1, "reading": 0,
                                           "threshold": 0}
     json.dumps(doc)
@@ -138,7 +139,7 @@ def test_table_json_and_fail_on():
     assert "--json" in t  # evidence was cut: says where the full text is
     assert "corrected statements (substantive)" in t
     assert strict_failure(doc, "any") and strict_failure(doc, "substantive")
-    doc2 = run_checks(["C-A.5"], "quick", 0, progress=False, jobs=1)
+    doc2 = run_checks(["C-A.5"], "quick", 0, progress=False, workers=1)
     assert strict_failure(doc2, "any") and not strict_failure(doc2, "substantive")
 
 

@@ -1,6 +1,6 @@
 """``bnverify derive [IDS...] [--format md|tex|json] [--out PATH]``: the derivation report.
 
-Runs the SymPy derivations of ``proofs/sym_*.py`` (general dimension d, exact d = 1..4 and
+Runs the SymPy derivations (``@derivation`` in the section modules of ``proofs/``) (general dimension d, exact d = 1..4 and
 50-digit numeric cross-checks) and renders them.  Unknown claim IDs, or IDs without a symbolic
 derivation, are an error (exit 2).  The output is deterministic: ``bnverify derive --format md``
 regenerates the committed ``docs/derivations.md`` byte for byte.

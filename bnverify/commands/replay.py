@@ -37,7 +37,7 @@ from typing import Any
 
 from .. import __version__
 from ..catalogue import BY_ID
-from ..claims import to_jsonable
+from ..claims import proofs_module, to_jsonable
 from ..errors import BNVerifyError
 
 #: largest counterexample file read (bytes); check writes a few hundred bytes per file
@@ -128,7 +128,9 @@ def _lemma_a12_hypotheses(c) -> str:
 
 
 def _norm_monotone(body: dict[str, Any]) -> list[Reading]:
-    from proofs.section3_convergence import NORM_STEPS, norm_nondecreasing, norm_strictly_increasing
+    m = proofs_module("S3.norm-monotone")
+    NORM_STEPS, norm_nondecreasing = m.NORM_STEPS, m.norm_nondecreasing
+    norm_strictly_increasing = m.norm_strictly_increasing
 
     c = _configuration(body)
     return [
@@ -145,7 +147,8 @@ def _norm_monotone(body: dict[str, Any]) -> list[Reading]:
 def _lemma_a10(body: dict[str, Any]) -> list[Reading]:
     import numpy as np
 
-    from proofs.appendix_a4_convergence import A10_STEPS, a_bound_holds, a_diverges
+    m = proofs_module("L-A.10")
+    A10_STEPS, a_bound_holds, a_diverges = m.A10_STEPS, m.a_bound_holds, m.a_diverges
 
     c = _configuration(body)
     bound = f"|a_k| <= |a0| + 2C/(1-|1-eps_a|) for k <= {A10_STEPS}"
@@ -169,7 +172,7 @@ def _lemma_a10(body: dict[str, Any]) -> list[Reading]:
 
 
 def _lemma_a23(body: dict[str, Any]) -> list[Reading]:
-    from proofs.appendix_a6_rates import a23_holds
+    a23_holds = proofs_module("L-A.23").a23_holds
 
     c = _configuration(body)
     st = "Eq. (72) as printed: ||e~_k||_H^2 <= C^2 rho^(2k) + (C1 (1-eps_a)^k + C2 k gamma^k)^2"
@@ -182,7 +185,8 @@ def _lemma_a23(body: dict[str, Any]) -> list[Reading]:
 
 
 def _eqs_74_80(body: dict[str, Any]) -> list[Reading]:
-    from proofs.appendix_a6_rates import c3_holds, e74_bounds_hold
+    m = proofs_module("E74-80")
+    c3_holds, e74_bounds_hold = m.c3_holds, m.e74_bounds_hold
 
     from ..convergence import eps0_lemma_a12
 
@@ -212,7 +216,7 @@ def _p35_hypotheses(c) -> str:
 
 
 def _prop_3_5(body: dict[str, Any]) -> list[Reading]:
-    from proofs.section3_convergence import p35_holds
+    p35_holds = proofs_module("P3.5").p35_holds
 
     c = _configuration(body)
     x = {"a0": c.a0, "w0": c.w0, "eps_a": c.eps_a}
@@ -239,7 +243,8 @@ def _prop_3_5(body: dict[str, Any]) -> list[Reading]:
 
 
 def _insensitive(body: dict[str, Any]) -> list[Reading]:
-    from proofs.section3_convergence import eff_step_of_eps, interior_stationary_point
+    m = proofs_module("S3.insensitive")
+    eff_step_of_eps, interior_stationary_point = m.eff_step_of_eps, m.interior_stationary_point
 
     if not isinstance(body.get("steps"), int) or isinstance(body.get("steps"), bool):
         raise BNVerifyError("replay: S3.insensitive: the file must give the step k as 'steps'")
@@ -263,9 +268,9 @@ def _point(body: dict[str, Any], kind: str):
     """The point ``(a, w)`` of ``J`` at 50 digits, or the reason it is not a ``kind`` point."""
     import mpmath
 
-    from proofs.appendix_a1_hessian import DPS, Point
-
     from .. import linalg_mp as L
+    from ..hessian_fd import Point
+    from ..linalg_mp import DPS
 
     c = _configuration(body)  # validates the file as a configuration; a0, w0 re-read below
     p = c.problem
@@ -296,7 +301,7 @@ def _point(body: dict[str, Any], kind: str):
 
 
 def _saddle_eigs(body: dict[str, Any]) -> list[Reading]:
-    from proofs.appendix_a1_hessian import saddle_eigs_holds
+    saddle_eigs_holds = proofs_module("A1.saddle-eigs").saddle_eigs_holds
 
     st = (
         "saddle Hessian has d-2 zero eigenvalues, one positive, one negative (the printed "
@@ -307,7 +312,7 @@ def _saddle_eigs(body: dict[str, Any]) -> list[Reading]:
 
 
 def _minimizer_hessian(body: dict[str, Any]) -> list[Reading]:
-    from proofs.section2_model import minimizer_hessian_matches
+    from ..objective_points import minimizer_hessian_matches
 
     st = "Hessian of J at the minimiser (a*, s u) = diag(1, H*/||w*||^2) (50-digit FD Hessian)"
     pt, why = _point(body, "minimizer")
@@ -481,7 +486,7 @@ def _scaling_property(readings: tuple[str, ...]) -> Callable[[dict[str, Any]], l
             return _exact_r_scaling(body)
         if "gamma" in body and "mu" in body:
             return _exact_p321(body)
-        from proofs.section3_scaling import equivalent
+        from ..scaling_support import equivalent
 
         case = _scaling_case(body)
         out = []

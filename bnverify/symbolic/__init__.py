@@ -7,7 +7,8 @@
 * ``derivation`` -- records, comparison with the printed formulas, verdicts, registry;
 * ``report`` -- the derivation report (Markdown, LaTeX, JSON).
 
-The per-claim derivations live in ``proofs/sym_*.py``.  Public entry points:
+The per-claim derivations (``@derivation``) live in the section modules of ``proofs/``, beside the
+claims' other checks; shared symbolic building blocks are in ``bnverify.symbolic.claims_support``.  Public entry points:
 :func:`derive` (records for some claim IDs) and :func:`render`.
 """
 

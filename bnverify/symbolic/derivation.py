@@ -1,6 +1,6 @@
 """Derivation records, the comparison with the printed formulas, and the registry.
 
-A derivation (one per claim ID, written in ``proofs/sym_*.py``) is a function ``fn(D)`` that fills a
+A derivation (one per claim ID, written in the section modules of ``proofs/``) is a function ``fn(D)`` that fills a
 :class:`Derivation`: the steps SymPy took (``D.step``), the comparison of each printed formula with
 the derived one (``D.compare``), the exact d = 1..4 cross-check (``D.exact``), the 50-digit numeric
 cross-check (``D.numeric``), and, where the paper is wrong, a counterexample and a corrected
@@ -570,15 +570,11 @@ def _register_check(claim_id: str, reading: str) -> None:
 
 
 def load() -> None:
-    """Import the ``proofs.sym_*`` modules (which register the derivations)."""
-    import importlib
-    import pkgutil
+    """Load the ``proofs`` modules (through :func:`bnverify.claims.load_proofs`): their
+    ``@derivation`` functions register the derivations, beside the claims' other checks."""
+    from ..claims import load_proofs
 
-    import proofs
-
-    for mod in sorted(pkgutil.iter_modules(proofs.__path__), key=lambda m: m.name):
-        if mod.name.startswith("sym_"):
-            importlib.import_module(f"proofs.{mod.name}")
+    load_proofs()
 
 
 def specs() -> dict[str, Spec]:

@@ -1,5 +1,6 @@
 """The batched trainer against the one-model loop, Lemma A.9 on networks (L-A.9), and the claim
-checks of proofs/section4_networks.py fed deliberately wrong variants (each must fail)."""
+checks of proofs/sec4_2_networks.py and proofs/appA2_scaling.py fed deliberately wrong variants
+(each must fail)."""
 
 import math
 
@@ -8,7 +9,6 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import proofs.section4_networks as S  # noqa: E402
 from bnverify.errors import BNVerifyError  # noqa: E402
 from bnverify.nets import networks as N  # noqa: E402
 from bnverify.nets.data import load_embedded  # noqa: E402
@@ -20,6 +20,8 @@ from bnverify.nets.train import (  # noqa: E402
     train_batched,
     train_single,
 )
+from proofs import appA2_scaling as a2  # noqa: E402
+from proofs import sec4_2_networks as s42  # noqa: E402
 
 
 def _data(n=200, dtype=torch.float64):
@@ -103,19 +105,19 @@ def test_check_a9_and_its_wrong_variant():
     """As printed (r != 0) the check refutes at r < 0 (BN(r z) = -BN(z)) and verifies the
     correction (negated BN scales); every r > 0 agrees.  The wrong scaling lr ~ r (instead of
     r^2) is caught at r > 0."""
-    res = S.a9_experiment("quick", 0)
-    good = S.verdict_a9(res)
-    assert max(res["deviation"]) <= S.A9_TOL
+    res = a2.a9_experiment("quick", 0)
+    good = a2.verdict_a9(res)
+    assert max(res["deviation"]) <= a2.A9_TOL
     assert good.verdict == "refuted" and good.counterexample["r"] < 0
     assert good.correction is not None and good.correction.verdict == "verified"
-    bad = S.verdict_a9(S.a9_experiment("quick", 0, lr_power=1.0))
+    bad = a2.verdict_a9(a2.a9_experiment("quick", 0, lr_power=1.0))
     assert bad.verdict == "refuted" and bad.counterexample["r"] > 0
     assert bad.counterexample["lr_power"] == 1.0 and bad.correction is None
 
 
 def test_check_f2_fails_on_wrong_scaling():
-    assert S.verdict_f2(S.f2_experiment("quick", 0)).verdict == "verified"
-    bad = S.verdict_f2(S.f2_experiment("quick", 0, power=1.0))
+    assert s42.verdict_f2(s42.f2_experiment("quick", 0)).verdict == "verified"
+    bad = s42.verdict_f2(s42.f2_experiment("quick", 0, power=1.0))
     assert bad.verdict == "refuted" and "do not collapse" in bad.evidence
 
 
@@ -137,34 +139,35 @@ def test_check_f3_claims_can_fail():
                      [2, 0.9, 0.8, 0.8, 0.85, 0.9])
     deep = _panel("2cnn2fc", [2.2, 2.0, 1.9, 3, INF, INF], [1.9, 1.2, 1.1, 2.5, INF, INF],
                   [1.9, 1.2, 1.1, 1.15, 1.2, 1.3])
-    assert S.verdict_f3_claims((shallow, deep)).verdict == "verified"
+    assert s42.verdict_f3_claims((shallow, deep)).verdict == "verified"
     # separate-lr BNGD that diverges as early as GD: "much larger range" fails
     deep_bad = _panel("2cnn2fc", [2.2, 2.0, 1.9, 3, INF, INF], [1.9, 1.2, 1.1, 2.5, INF, INF],
                       [1.9, 1.2, 1.1, 3.0, INF, INF])
-    r = S.verdict_f3_claims((shallow, deep_bad))
+    r = s42.verdict_f3_claims((shallow, deep_bad))
     assert r.verdict == "refuted" and "fashion:sep_stable_much_larger" in r.evidence
     # BN helping the deep net no more than the shallow one: gain comparison fails
     deep_nogain = _panel("2cnn2fc", [1.9, 1.2, 1.1, 3, INF, INF], [1.9, 1.2, 1.1, 2.5, INF, INF],
                          [1.9, 1.2, 1.1, 1.15, 1.2, 1.3])
-    r = S.verdict_f3_claims((shallow, deep_nogain))
+    r = s42.verdict_f3_claims((shallow, deep_nogain))
     assert r.verdict == "refuted" and "bn_gain_deep_gt_shallow" in r.evidence
 
 
 def test_check_f3_can_fail():
     ok = _panel("1fc", [2, 1.0, 0.9, 3, INF, INF], [2, 0.9, 0.8, 2.5, INF, INF],
                 [2, 0.9, 0.8, 0.8, 0.85, 0.9])
-    assert S.verdict_f3((ok,), []).verdict == "verified"
+    assert s42.verdict_f3((ok,), []).verdict == "verified"
     flat = _panel("1fc", [2.3] * 6, [2, 0.9, 0.8, 2.5, INF, INF], [2, 0.9, 0.8, 0.8, 0.85, 0.9])
-    assert S.verdict_f3((flat,), []).verdict == "refuted"
+    assert s42.verdict_f3((flat,), []).verdict == "refuted"
     mismatch = [{"batched": 1.0, "single": 1.1}]
-    assert S.verdict_f3((ok,), mismatch).verdict == "refuted"
+    assert s42.verdict_f3((ok,), mismatch).verdict == "refuted"
 
 
 def test_checks_inconclusive_without_torch(monkeypatch):
     from bnverify.claims import CheckContext
 
-    monkeypatch.setattr(S, "_torch_ok", lambda: False)
-    for fn in (S.check_a9, S.check_f2, S.check_f3, S.check_f3_claims):
+    monkeypatch.setattr(a2, "_torch_ok", lambda: False)
+    monkeypatch.setattr(s42, "_torch_ok", lambda: False)
+    for fn in (a2.check_a9, s42.check_f2, s42.check_f3, s42.check_f3_claims):
         r = fn(CheckContext())
         assert r.verdict == "skipped" and "torch not installed" in r.evidence
 

@@ -11,7 +11,9 @@ from bnverify.convergence import random_problem, trajectory
 from bnverify.model import OLSProblem
 from bnverify.properties import Outcome, check_property
 from bnverify.strategies import Configuration
-from proofs import appendix_a4_convergence as a4
+from proofs import appA3_theorem_3_3 as a3
+from proofs import appA4_strict_saddles as a4
+from proofs import sec3_2_convergence as s32
 
 CTX = CheckContext("quick", 0)
 IDS = ("L-A.10", "L-A.11", "L-A.12", "L-A.13", "L-A.14", "L-A.15", "C-A.16", "L-A.18-20")
@@ -75,7 +77,7 @@ def test_a15_proved_with_explicit_constants_and_sampled_cross_check(results):
 def test_mutation_a15_delta0_ten_times_too_large_fails_the_proof():
     """delta0 = 10 lambda_min C^2/8 (frac = 5): the gap step fails and an exact rational point
     lies in both parts (H = I, u = e1), so the doctored statement is refuted."""
-    r = a4.a15_symbolic(CTX, frac=5)
+    r = a3.a15_symbolic(CTX, frac=5)
     assert r.verdict == "refuted"
     failed = [s["step"] for s in r.details["steps"] if not s["ok"]]
     assert failed and failed[0].startswith("gap")
@@ -87,18 +89,18 @@ def test_mutation_a15_delta0_ten_times_too_large_fails_the_proof():
     q = 1 - y2 / s2
     assert s2 >= 1 and y2 * q < Fraction(5, 4) and y2 > Fraction(1, 2) and q >= Fraction(1, 2)
     # the boundary frac = 1 is not provable (no gap) and no witness exists there
-    assert a4.a15_symbolic(CTX, frac=1).verdict == "inconclusive"
-    assert a4.separation_witness(1) is None
+    assert a3.a15_symbolic(CTX, frac=1).verdict == "inconclusive"
+    assert a3.separation_witness(1) is None
 
 
 def test_c16_refuted_with_correction(results):
     r = results["C-A.16"].results[0]
     assert r.verdict == "refuted" and r.correction.verdict == "verified"
-    cx = a4.c16_counterexample(30)
+    cx = a3.c16_counterexample(30)
     t = cx["tail"]
     assert t["max_y2"] > 8.9 and t["max_q"] > 2.9  # neither y^2 nor q tends to 0
     assert t["max_y2q"] < 0.01 and t["max_step"] < 0.01  # hypotheses hold in the limit
-    early = a4.c16_counterexample(10)["tail"]
+    early = a3.c16_counterexample(10)["tail"]
     assert t["max_y2q"] < early["max_y2q"] and t["max_step"] < early["max_step"]
 
 
@@ -119,27 +121,27 @@ FIXED = [Configuration(P3, 5.0, np.array([1.0, 1.0, 0.0]), 0.7, 1.0),
 
 def test_mutation_a10_bound_without_2c_term():
     r = check_property("L-A.10", st.sampled_from(FIXED),
-                       lambda c: a4.a_bound_holds(c, bound=lambda a0, ea, C: abs(a0)), CTX,
+                       lambda c: a3.a_bound_holds(c, bound=lambda a0, ea, C: abs(a0)), CTX,
                        statement="wrong: |a_k| <= |a0|", tolerance="-", database=False)
     assert r.verdict == "refuted"
 
 
 def test_mutation_a10_divergence_for_eps_a_below_2():
     c = Configuration(P3, 1.0, P3.u.copy(), 1.5, 1.0)
-    assert not a4.a_diverges(c).holds
-    assert a4.a_diverges(Configuration(P3, 1.0, P3.u.copy(), 3.0, 1.0)).holds
+    assert not a3.a_diverges(c).holds
+    assert a3.a_diverges(Configuration(P3, 1.0, P3.u.copy(), 3.0, 1.0)).holds
 
 
 def test_mutation_a13_rate_without_second_term():
-    r = a4.a13_contraction_check(CTX, r_fn=lambda p, eps, ea: np.abs(1 - ea))
+    r = a3.a13_contraction_check(CTX, r_fn=lambda p, eps, ea: np.abs(1 - ea))
     assert r.verdict == "refuted"
 
 
 def test_mutation_a14_r_equal_one():
     s = {"r": 1.0, "f0": 1.0, "h0": 0.0, "family": "geometric", "rho": 0.5, "p": 2.0, "m": 1,
          "slack": 0.0, "slack_seed": 0, "positive": True}
-    assert not a4.a14_holds(s).holds
-    assert a4.a14_holds({**s, "r": 0.5}).holds
+    assert not a3.a14_holds(s).holds
+    assert a3.a14_holds({**s, "r": 0.5}).holds
 
 
 def test_mutation_separation_without_norm_bound():
@@ -149,9 +151,9 @@ def test_mutation_separation_without_norm_bound():
     viol = ok = 0
     for _ in range(5):
         p = random_problem(rng, (2, 4), 100.0)
-        w = a4.separation_samples(rng, p, 2000, log_norm=(-4.0, 2.0))
-        viol += a4.separation_holds(p, w, min_norm=0.0).measured["violations"]
-        ok += a4.separation_holds(p, w).measured["violations"]
+        w = a3.separation_samples(rng, p, 2000, log_norm=(-4.0, 2.0))
+        viol += a3.separation_holds(p, w, min_norm=0.0).measured["violations"]
+        ok += a3.separation_holds(p, w).measured["violations"]
     assert viol > 0 and ok == 0
 
 
@@ -226,13 +228,13 @@ def test_t33_2_refuted_at_eps0_exactly_monte_carlo_still_verified():
     {"w0_vec": (2, 2)},                                                  # w0 || u
 ])
 def test_a21_boundary_check_does_not_refute_where_eps0_reaches_a_minimiser(cfg):
-    r = a4.a21_eps0_check(CTX, **cfg)
+    r = s32.a21_eps0_check(CTX, **cfg)
     assert r.verdict == "inconclusive" and r.counterexample is None
     assert r.details["run"]["J_limit"] == "0" and r.details["general"]["ok"]
 
 
 def test_a21_boundary_check_refutes_generic_w0_in_d3():
-    r = a4.a21_eps0_check(CTX, H_diag=(1, 2, 3), u_vec=(1, 0, 1), w0_vec=(1, 1, 0),
+    r = s32.a21_eps0_check(CTX, H_diag=(1, 2, 3), u_vec=(1, 0, 1), w0_vec=(1, 1, 0),
                           a0_value="1/3")
     assert r.verdict == "refuted" and r.counterexample["J_limit"] not in ("0",)
 

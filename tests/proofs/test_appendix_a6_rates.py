@@ -10,7 +10,8 @@ from bnverify.config import problem_from_config
 from bnverify.model import OLSProblem
 from bnverify.properties import check_property
 from bnverify.strategies import Configuration
-from proofs import appendix_a6_rates as a6
+from proofs import appA5_rate as a5
+from proofs import appA6_effective_step as a6
 
 CTX = CheckContext("quick", 0)
 
@@ -38,9 +39,9 @@ def test_a23_refuted_with_replay_and_verified_correction(results):
     r = results["L-A.23"].results[0]
     assert r.verdict == "refuted" and r.correction.verdict == "verified"
     c = config_of(r.counterexample)
-    assert not a6.a23_holds(c).holds  # the printed k gamma^k fails on the replayed trajectory
-    assert a6.a23_holds(c, shift=1).holds  # k gamma^(k-1) holds
-    assert a6.a23_holds(c).measured["first_violation_k"] >= 1
+    assert not a5.a23_holds(c).holds  # the printed k gamma^k fails on the replayed trajectory
+    assert a5.a23_holds(c, shift=1).holds  # k gamma^(k-1) holds
+    assert a5.a23_holds(c).measured["first_violation_k"] >= 1
 
 
 def test_e74_lower_bound_refuted_correction_verified_and_replays(results):
@@ -81,7 +82,7 @@ def test_mutation_c3_wrong_power_of_sigma():
 
 
 def test_mutation_a23_search_detects_dropped_term():
-    n_ok, n_bad, cfg, worst = a6.a23_search(CTX, shift=1, drop_c2=True, salt="mut")
+    n_ok, n_bad, cfg, worst = a5.a23_search(CTX, shift=1, drop_c2=True, salt="mut")
     assert n_bad > 0 and worst > 1 and cfg is not None
 
 

@@ -12,7 +12,7 @@ from bnverify.convergence import SADDLE, decide
 from bnverify.model import OLSProblem
 from bnverify.properties import Outcome, check_property
 from bnverify.strategies import Configuration
-from proofs import appendix_b_mbngd as b
+from proofs import appB1_mbngd_proof as b1
 
 CTX = CheckContext("quick", 0)
 
@@ -51,7 +51,7 @@ def test_tb1_lemma_chain_can_fail_and_doctored_b2_is_refuted():
     from bnverify.convergence import random_problem, unit_rows
     # w0 exactly orthogonal to g: y_K = 0 at every K (a fixed saddle), B.2 never applies
     p = OLSProblem.from_diagonal([1.0, 3.0, 7.0], [0.3, -0.5, 0.81])
-    w0 = b.exact_perp_w0(p)
+    w0 = b1.exact_perp_w0(p)
     rec = lc.decide_batch(p, a0=np.ones(1), w0=np.array([w0]), eps=np.array([1e-4]),
                           eps_a=np.ones(1), max_steps=300, method="mbngd")[0]
     assert not rec["decided"] and "not met" in rec["reason"]
@@ -84,7 +84,7 @@ def test_verified(results, cid):
 
 def test_exact_perpendicular_start_is_a_fixed_saddle():
     p = OLSProblem.from_diagonal([1.0, 3.0, 7.0], [0.3, -0.5, 0.81])
-    w0 = b.exact_perp_w0(p)
+    w0 = b1.exact_perp_w0(p)
     # w0^T g = 0 exactly as a statement about the float64 numbers w0 and g, so it is checked in
     # exact rationals: a float64 dot product (BLAS) may fuse one product into an FMA and return
     # the rounding error of the other (2.8e-17 with OpenBLAS's SkylakeX kernel)
@@ -98,9 +98,9 @@ P = OLSProblem.from_diagonal([1.0, 2.0, 9.0], [0.6, 0.48, 0.64])
 
 
 def test_mutation_perturbed_start_is_not_a_saddle():
-    c = Configuration(P, 1.0, b.exact_perp_w0(P), 1.0, 1.0)
+    c = Configuration(P, 1.0, b1.exact_perp_w0(P), 1.0, 1.0)
     r = check_property("T-B.1", st.just(c),
-                       lambda x: Outcome(b.saddle_iff_holds(x, perturb=1e-6).measured[
+                       lambda x: Outcome(b1.saddle_iff_holds(x, perturb=1e-6).measured[
                            "decision"] == SADDLE), CTX,
                        statement="wrong: a perturbed start still reaches the saddle",
                        tolerance="-", database=False)
@@ -110,8 +110,8 @@ def test_mutation_perturbed_start_is_not_a_saddle():
 def test_mutation_lb2_step_above_bound():
     w0 = np.array([1.0, 1.0, 0.0])
     bound = 2 * (w0 @ w0) / (P.kappa * P.lambda_max * (P.u @ P.u))
-    assert b.lb2_eff_step_bounds(Configuration(P, 1.0, w0, 1.0, 0.5 * bound)).holds
-    assert not b.lb2_eff_step_bounds(Configuration(P, 1.0, w0, 1.0, 3.0 * bound)).holds
+    assert b1.lb2_eff_step_bounds(Configuration(P, 1.0, w0, 1.0, 0.5 * bound)).holds
+    assert not b1.lb2_eff_step_bounds(Configuration(P, 1.0, w0, 1.0, 3.0 * bound)).holds
 
 
 def test_mutation_lb3_delta_too_large():
@@ -121,7 +121,7 @@ def test_mutation_lb3_delta_too_large():
     P2 = OLSProblem.from_diagonal([1.0, 100.0], [1.0, 0.1])
     c = Configuration(P2, 1.0, np.array([1.0, 1.0]), 1.0, 20.0)
     big = lambda p: 10 * float(np.linalg.norm(p.g))  # noqa: E731
-    r = check_property("L-B.3", st.just(c), lambda x: b.lb3_increase_holds(x, delta=big), CTX,
+    r = check_property("L-B.3", st.just(c), lambda x: b1.lb3_increase_holds(x, delta=big), CTX,
                        statement="wrong: delta = 10 ||g||", tolerance="-", database=False)
     assert r.verdict == "refuted"
-    assert b.lb3_increase_holds(c).holds  # |y| = 11 is not below 2 ||g||/(4 kappa)
+    assert b1.lb3_increase_holds(c).holds  # |y| = 11 is not below 2 ||g||/(4 kappa)

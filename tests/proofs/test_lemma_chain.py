@@ -9,7 +9,7 @@ import pytest
 from bnverify import lemma_chain as lc
 from bnverify.convergence import random_problem
 from bnverify.model import OLSProblem
-from proofs.section3_convergence import draw_t33_batch
+from proofs.sec3_2_convergence import draw_t33_batch
 
 pytest.importorskip("flint")
 

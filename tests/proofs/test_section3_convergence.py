@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import strategies as st
 
+from bnverify import convergence_harness
 from bnverify.claims import CheckContext, run_claim
 from bnverify.config import problem_from_config
 from bnverify.convergence import trajectory
@@ -13,7 +14,8 @@ from bnverify.dynamics.batched import run
 from bnverify.model import OLSProblem
 from bnverify.properties import Outcome, check_property
 from bnverify.strategies import Configuration
-from proofs import section3_convergence as s3
+from proofs import sec3_2_convergence as s32
+from proofs import sec3_3_rates as s33
 
 # small fixed configurations for mutation tests (st.sampled_from: no slow shrinking)
 P4 = OLSProblem.from_diagonal([1.0, 1.0, 1.0, 10.0], [0.5, 0.5, 0.5, 0.5])
@@ -64,7 +66,7 @@ def test_verified_claims(results, cid):
 
 def test_t33_2_refuted_only_at_thm_a21_boundary_eps0(results):
     """Thm. 3.3(2) (eps > 0) passes its Monte Carlo; Thm. A.21's printed eps >= 0 fails at
-    eps = 0 (exact check in proofs/appendix_a4_convergence.py)."""
+    eps = 0 (exact check in proofs/sec3_2_convergence.py)."""
     res = results["T3.3-2"]
     assert res.verdict == "refuted" and res.severity == "degenerate", res.evidence
     assert [r.method for r in res.results if r.verdict == "refuted"] == ["symbolic:boundary"]
@@ -85,7 +87,7 @@ def test_norm_monotone_strict_refuted_with_replayable_counterexample(results):
     cfg = strict.counterexample
     p, prm = problem_from_config(cfg)
     A, W = trajectory(p, "bngd", a0=prm["a0"], w0=prm["w0"], eps=prm["eps"],
-                      eps_a=prm["eps_a"], steps=s3.NORM_STEPS)
+                      eps_a=prm["eps_a"], steps=s32.NORM_STEPS)
     n = np.linalg.norm(W, axis=-1)
     assert np.any(n[1:] <= n[:-1])  # a step where ||w|| does not increase (fixed point)
 
@@ -105,8 +107,8 @@ def test_insensitive_refuted_at_k0_correction_verified(results):
     assert res.verdict == "refuted" and res.correction.verdict == "verified"
     assert res.counterexample["steps"] == 0
     p, prm = problem_from_config(res.counterexample)
-    f = s3.eff_step_of_eps(p, {"w0": prm["w0"], "eps_a": prm["eps_a"], "a0": prm["a0"]}, 0)
-    assert not s3.interior_stationary_point(f, 1e-6, 1e8).holds
+    f = s33.eff_step_of_eps(p, {"w0": prm["w0"], "eps_a": prm["eps_a"], "a0": prm["a0"]}, 0)
+    assert not s33.interior_stationary_point(f, 1e-6, 1e8).holds
 
 
 # ---------------------------------------------------------------------------------- mutations
@@ -114,21 +116,21 @@ def test_insensitive_refuted_at_k0_correction_verified(results):
 
 def test_mutation_eps_a_beyond_range_is_refuted():
     """T3.3 with eps_a in [2.2, 3] (outside (0, 1]): runs diverge -> refuted."""
-    counts, ex, det = s3.run_decisions(CTX, "mut", 1, 30, log_eps_eff=(-1.0, 1.0),
+    counts, ex, det = s32.run_decisions(CTX, "mut", 1, 30, log_eps_eff=(-1.0, 1.0),
                                        eps_a=(2.2, 3.0), a0_large=False, max_steps=3000)
-    r = s3.t33_verdict("T3.3", counts, ex, det, "wrong variant")
+    r = convergence_harness.t33_verdict("T3.3", counts, ex, det, "wrong variant")
     assert r.verdict == "refuted" and counts["diverged"] > 0
 
 
 def test_mutation_saddle_starts_refute_the_monte_carlo():
-    r = s3.saddle_monte_carlo(CTX, "T3.3-2", n_problems=1, n_per=20, eps_a=(1.0, 1.0),
+    r = s32.saddle_monte_carlo(CTX, "T3.3-2", n_problems=1, n_per=20, eps_a=(1.0, 1.0),
                               statement="wrong variant", init="saddle")
     assert r.verdict == "refuted" and r.counterexample["a0"] == 0.0
 
 
 def test_mutation_norm_nonincreasing_is_refuted():
     def nonincreasing(c):
-        inc = s3.norm_increments(c)
+        inc = s32.norm_increments(c)
         return Outcome(bool(inc.size == 0 or inc.max() <= 1e-12))
 
     r = check_property("S3.norm-monotone", st.sampled_from(FIXED), nonincreasing, CTX,
@@ -138,24 +140,24 @@ def test_mutation_norm_nonincreasing_is_refuted():
 
 
 def test_mutation_linear_band_too_wide_is_refuted():
-    assert all(s3.linear_rate_holds(c).holds for c in FIXED)
+    assert all(s33.linear_rate_holds(c).holds for c in FIXED)
     r = check_property("S3.linear", st.sampled_from(FIXED),
-                       lambda c: s3.linear_rate_holds(c, upper=lambda p: 2 / p.lambda_min), CTX,
+                       lambda c: s33.linear_rate_holds(c, upper=lambda p: 2 / p.lambda_min), CTX,
                        statement="wrong: band up to 2/lambda_min", tolerance="-",
                        max_examples=40, database=False)
     assert r.verdict == "refuted"
 
 
 def test_mutation_p35_wrong_power_is_refuted():
-    p, x = s3.p35_configurations(CTX.rng("mut"), 1)[0]
-    assert s3.p35_holds(p, x, regime="small", power=-1.0, k_from=0, steps=100).holds
-    assert not s3.p35_holds(p, x, regime="small", power=1.0, k_from=0, steps=100).holds
-    assert not s3.p35_holds(p, x, regime="large", power=-1.0, k_from=1, steps=100).holds
+    p, x = s33.p35_configurations(CTX.rng("mut"), 1)[0]
+    assert s33.p35_holds(p, x, regime="small", power=-1.0, k_from=0, steps=100).holds
+    assert not s33.p35_holds(p, x, regime="small", power=1.0, k_from=0, steps=100).holds
+    assert not s33.p35_holds(p, x, regime="large", power=-1.0, k_from=1, steps=100).holds
 
 
 def test_mutation_gd_step_has_no_stationary_point():
-    assert not s3.interior_stationary_point(lambda e: np.asarray(e, float), 1e-6, 1e8).holds
-    assert s3.interior_stationary_point(lambda e: e / (1 + e**2), 1e-6, 1e8).holds
+    assert not s33.interior_stationary_point(lambda e: np.asarray(e, float), 1e-6, 1e8).holds
+    assert s33.interior_stationary_point(lambda e: e / (1 + e**2), 1e-6, 1e8).holds
 
 
 def test_insensitive_handles_a_peak_narrower_than_the_grid():
@@ -163,5 +165,5 @@ def test_insensitive_handles_a_peak_narrower_than_the_grid():
         e = np.asarray(e, float)
         return 0.1 * e / (1 + e**2) + np.where(np.abs(np.log(e / 3.155)) < 0.004, 0.3, 0.0)
 
-    o = s3.interior_stationary_point(spike, 1e-6, 1e8)
+    o = s33.interior_stationary_point(spike, 1e-6, 1e8)
     assert o.holds and o.measured["flat_width_decades"] >= 0.0

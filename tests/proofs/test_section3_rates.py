@@ -1,4 +1,5 @@
-"""Tests of proofs/section3_rates.py: identities and inequalities along engine trajectories,
+"""Tests of the rate checks (proofs/sec3_3_rates.py, appA3_theorem_3_3.py, appA5_rate.py;
+bnverify.trajectories): identities and inequalities along engine trajectories,
 with a deliberately wrong variant of each."""
 
 from __future__ import annotations
@@ -6,11 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bnverify import trajectories
 from bnverify.claims import CheckContext
 from bnverify.model import OLSProblem
 from bnverify.properties import check_property
 from bnverify.strategies import Configuration
-from proofs import section3_rates as R
+from proofs import appA3_theorem_3_3 as a3
+from proofs import appA5_rate as a5
+from proofs import sec3_3_rates as s33
 
 CTX = CheckContext(profile="quick", seed=0)
 
@@ -26,44 +30,44 @@ NEAR = _cfg([1.0, 3.0, 10.0], [1.0, -0.5, 0.3], [1.001, -0.5, 0.3002], a0=1.36, 
 
 def test_identities_hold_and_mutations_fail():
     for cfg in (GEN, NEAR):
-        assert R.eff_step_holds(cfg)
-        assert R.recurrence_holds(cfg)
-        assert R.contraction_holds(cfg)
-        assert R.e35_38_holds(cfg)
-        assert R.e40_holds(cfg)
-        assert R.e70_holds(cfg)
-        assert R.e71_holds(cfg)
-        assert R.la22_holds(cfg)
-        assert R.la22_holds(cfg, "P3.4a")
-    assert not R.eff_step_holds(GEN, sign=-1)
-    assert not R.recurrence_holds(GEN, variant="t_next")
-    assert not R.contraction_holds(GEN, rate_scale=0.5)
-    assert not R.e35_38_holds(GEN, sign=+1)
-    assert not R.e40_holds(GEN, power=1)
-    assert not R.e70_holds(GEN, sign=-1)
-    assert not R.la22_holds(GEN, "no-delta")
+        assert s33.eff_step_holds(cfg)
+        assert s33.recurrence_holds(cfg)
+        assert s33.contraction_holds(cfg)
+        assert a3.e35_38_holds(cfg)
+        assert a3.e40_holds(cfg)
+        assert a5.e70_holds(cfg)
+        assert a5.e71_holds(cfg)
+        assert trajectories.la22_holds(cfg)
+        assert trajectories.la22_holds(cfg, "P3.4a")
+    assert not s33.eff_step_holds(GEN, sign=-1)
+    assert not s33.recurrence_holds(GEN, variant="t_next")
+    assert not s33.contraction_holds(GEN, rate_scale=0.5)
+    assert not a3.e35_38_holds(GEN, sign=+1)
+    assert not a3.e40_holds(GEN, power=1)
+    assert not a5.e70_holds(GEN, sign=-1)
+    assert not trajectories.la22_holds(GEN, "no-delta")
 
 
 @pytest.mark.slow
 def test_mutations_refuted_by_property_runner():
-    r = check_property("E71", R.rate_configs(max_d=4), lambda c: R.e71_holds(c, c0_scale=0.0),
+    r = check_property("E71", trajectories.rate_configs(max_d=4), lambda c: a5.e71_holds(c, c0_scale=0.0),
                        CTX, statement="C0 = 0", tolerance="-", max_examples=30, database=False)
     assert r.verdict == "refuted"
-    r = check_property("S3.contraction", R.rate_configs(max_d=4),
-                       lambda c: R.contraction_holds(c, rate_scale=0.5), CTX, statement="rho/2",
+    r = check_property("S3.contraction", trajectories.rate_configs(max_d=4),
+                       lambda c: s33.contraction_holds(c, rate_scale=0.5), CTX, statement="rho/2",
                        tolerance="-", max_examples=20, database=False)
     assert r.verdict == "refuted"
 
 
 def test_la22_p34_verified_at_quick_profile():
-    for fn in (R.check_la22, R.check_p34):
+    for fn in (a5.check_la22, s33.check_p34):
         res = fn(CTX)
         assert res.verdict == "verified", (fn.__name__, res.evidence)
 
 
 @pytest.mark.slow
 def test_checks_verified_at_quick_profile():
-    for fn in (R.check_eff_step, R.check_recurrence, R.check_contraction, R.check_e35_38,
-               R.check_e40, R.check_e70, R.check_e71):
+    for fn in (s33.check_eff_step, s33.check_recurrence, s33.check_contraction, a3.check_e35_38,
+               a3.check_e40, a5.check_e70, a5.check_e71):
         res = fn(CTX)
         assert res.verdict == "verified", (fn.__name__, res.evidence)

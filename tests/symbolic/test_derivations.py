@@ -1,4 +1,4 @@
-"""The symbolic derivations (proofs/sym_*.py): verdict per claim ID, the exact d = 1..4 and
+"""The symbolic derivations (``@derivation`` in the proofs/ section modules): verdict per claim ID, the exact d = 1..4 and
 50-digit numeric cross-checks, the corrections, the committed report, the CLI and the link into
 ``bnverify check``."""
 
