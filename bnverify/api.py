@@ -6,7 +6,7 @@ Python objects (the same data as each command's ``--json``).
 ...                     "eps_a": 1, "eps": 0.01}, steps=300, sensitivity=False)
 >>> sol.status, sol.engine, sol.trusted
 ('max-steps', 'float64', True)
->>> res = bnverify.check(["S2.GD-opt"], jobs=1)
+>>> res = bnverify.check(["S2.GD-opt"], workers=1)
 >>> res.summary["verified"]
 1
 >>> [r.verdict for r in bnverify.derive(["E17-18"])]
@@ -63,8 +63,14 @@ class CheckResults:
 
 
 def check(ids: list[str] | None = None, profile: str = "quick", seed: int = 0,
-          jobs: int | None = None, progress: bool = False) -> CheckResults:
-    """Run the claim checks of ``ids`` (all by default); see ``bnverify check``."""
+          workers: int | None = None, progress: bool = False, scheduler: str | None = None,
+          *, jobs: int | None = None) -> CheckResults:
+    """Run the claim checks of ``ids`` (all by default); see ``bnverify check``.
+
+    ``workers``: processes of a local Dask cluster (default: one per core; 1: in this process
+    -- call it under ``if __name__ == "__main__":`` in a script, as for any process pool);
+    ``scheduler``: the address of a Dask cluster instead; ``jobs``: the old name of
+    ``workers``.  The verdicts are the same either way."""
     from .claims import resolve_ids
     from .commands.check import run_checks
 
@@ -72,7 +78,12 @@ def check(ids: list[str] | None = None, profile: str = "quick", seed: int = 0,
         raise BNVerifyError(f"profile: expected quick or thorough, got {profile!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise BNVerifyError(f"seed: must be a non-negative integer, got {seed!r}")
-    return CheckResults(run_checks(resolve_ids(ids), profile, seed, progress=progress, jobs=jobs))
+    from .scheduling import check_scheduler
+
+    addr = check_scheduler(scheduler) if scheduler is not None else None
+    return CheckResults(run_checks(resolve_ids(ids), profile, seed, progress=progress,
+                                   workers=workers if workers is not None else jobs,
+                                   scheduler=addr))
 
 
 def run(config: Any, *, method: str | None = None, steps: int | None = None,

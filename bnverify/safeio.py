@@ -396,6 +396,38 @@ def ignoring_signals() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP during a block that must not stop half-way (a local
+    cluster starting its worker processes): a signal that arrives is remembered, and acted on
+    -- its previous handler called, so Ctrl-C still raises ``KeyboardInterrupt`` -- as soon as
+    the block ends.  Nothing is lost, and the cleanup that follows sees a whole object."""
+    if not _in_main_thread():
+        yield
+        return
+    got: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        got.append(signum)
+
+    prev = {}
+    for s in (signal.SIGINT, *_TERMINATING):
+        h = signal.getsignal(s)
+        if h is None or h == signal.SIG_IGN:
+            continue
+        prev[s] = signal.signal(s, hold)
+    try:
+        yield
+    finally:
+        restore_signal_handlers(prev)
+        if got:
+            h = prev[got[0]]
+            if callable(h):
+                h(got[0], None)
+            else:  # SIG_DFL: the default action, now that the default is back
+                os.kill(os.getpid(), got[0])
+
+
+@contextlib.contextmanager
 def children_ignore_sigint() -> Iterator[None]:
     """Start child processes inside this block: they inherit SIGINT *ignored* from their very
     first instruction (an ignored disposition survives ``exec``, and Python keeps it), so a

@@ -49,7 +49,7 @@ def test_bad_input_is_a_bnverify_error():
 
 
 def test_check_results_object():
-    res = bnverify.check(["S2.GD-opt", "S2.GD-rate"], jobs=1)
+    res = bnverify.check(["S2.GD-opt", "S2.GD-rate"], workers=1)
     assert res["S2.GD-opt"]["verdict"] == "verified"
     assert sum(res.summary.values()) == 2
     assert "S2.GD-rate" in res._repr_html_() and "CheckResults(2 claims" in repr(res)

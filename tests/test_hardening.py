@@ -210,8 +210,9 @@ def test_binary_and_unreadable_config_files(tmp_path, capsys):
         (["run", "--config", "x.json", "--history", "9" * 5000], "positive integer"),
         (["check", "--seed", "-1"], "non-negative integer seed"),
         (["check", "--seed", "1" + "0" * 30], "non-negative integer seed"),
-        (["check", "--jobs", "0"], "worker processes"),
-        (["check", "--jobs", "100000"], "worker processes"),
+        (["check", "--workers", "0"], "worker processes"),
+        (["check", "--workers", "100000"], "worker processes"),
+        (["check", "--jobs", "0"], "worker processes"),  # the option's old name
         (["figure", "1", "--out", "X", "--seed", "1e3"], "non-negative integer seed"),
         (["derive", "--seed", "-2"], "non-negative integer seed"),
         (["report", "--seed", "x"], "non-negative integer seed"),

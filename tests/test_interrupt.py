@@ -1,6 +1,6 @@
 """Interrupts stop cleanly (issue 12, item 3): Ctrl-C (SIGINT to the whole process group, as a
 terminal sends it) or SIGTERM (to the main process, as ``kill`` or a job scheduler sends it)
-during ``check`` (worker processes), ``report`` and ``figure`` ends the command within a few
+during ``check`` (the local Dask cluster's worker processes), ``report`` and ``figure`` ends the command within a few
 seconds with exit status 130 / 143, exactly one line on stderr, no traceback, no leaked
 semaphore warning, no worker left running, and no output file or temporary file left behind.
 
@@ -44,11 +44,17 @@ def _start(argv: list[str]) -> subprocess.Popen:
 
 
 def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(x) for x in text.split()]
+    """The descendant processes of ``pid``, started by any of its threads (a local Dask cluster
+    forks its workers from multiprocessing's fork server, a child of the command)."""
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids = [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for k in kids:
+            out += [k, *_children(k)]
+    return out
 
 
 def _wait_for(cond, proc: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -116,10 +122,11 @@ def _assert_clean_stop(code: int, err: str, elapsed: float, want_code: int, line
 )
 def test_check_with_workers_stops(tmp_path, sig, group, want_code, line):
     out = tmp_path / "results.json"
-    proc = _start(["check", "--jobs", "2", "--no-progress", "--json", str(out),
+    proc = _start(["check", "--workers", "2", "--no-progress", "--json", str(out),
                    "--counterexamples", str(tmp_path / "cex")])
-    # wait for the two workers (plus multiprocessing's resource tracker), then let them work
-    _wait_for(lambda: len(_children(proc.pid)) >= 3, proc)
+    # wait for the local Dask cluster's two worker processes (beside the fork server and the
+    # resource tracker), then let them work
+    _wait_for(lambda: len(_children(proc.pid)) >= 4, proc)
     time.sleep(2.0)
     workers = _children(proc.pid)
     code, err, elapsed = _signal_and_wait(proc, sig, group)

@@ -26,7 +26,7 @@ def _check(ids, out: Path, capsys, *, torch: bool = True, monkeypatch=None) -> d
         monkeypatch.setattr(bnverify.nets, "torch_available", lambda: False)
     doc_path = out.parent / f"{out.name}.json"
     argv = ["check", *ids, "--counterexamples", str(out), "--json", str(doc_path),
-            "--no-progress", "--jobs", "1"]
+            "--no-progress", "--workers", "1"]
     assert main(argv) == 0, capsys.readouterr().err
     capsys.readouterr()
     return json.loads(doc_path.read_text())

@@ -119,3 +119,40 @@ def test_check_unreachable_scheduler_one_line(tmp_path):
     assert r.returncode == 2 and not out.exists()
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: scheduler: cannot reach"), lines
+
+
+def test_check_survives_a_killed_worker(cluster):
+    """A worker killed (SIGKILL) while it runs a claim: the claim is recomputed on another
+    worker, and the document equals the in-process one (issue 17, item 3)."""
+    import threading
+
+    from distributed import Client
+
+    from bnverify.commands.check import run_checks
+
+    ids = ["S3.no-saddle", "F6", "S3.Hstar", "P3.2-1", "C-A.5"]
+    here = run_checks(ids, "quick", 0, progress=False, workers=1)
+    out: dict = {}
+    th = threading.Thread(target=lambda: out.update(
+        doc=run_checks(ids, "quick", 0, progress=False, scheduler=cluster)))
+    killed = None
+    with Client(cluster, timeout="20s") as c:
+        pids = c.run(os.getpid)  # worker address -> pid of its worker process
+        th.start()
+        t0 = time.monotonic()
+        while killed is None and time.monotonic() - t0 < 120 and th.is_alive():
+            busy = {w: ks for w, ks in c.processing().items()
+                    if any(str(k).startswith("bnverify-check-") for k in ks)}
+            if busy:
+                time.sleep(0.5)  # let it be mid-claim
+                w = next(iter(busy))
+                os.kill(pids[w], signal.SIGKILL)
+                killed = (w, busy[w])
+            time.sleep(0.05)
+        th.join(timeout=300)
+        c.wait_for_workers(2, timeout=60)  # the nanny restarts it, for the tests after this
+    assert killed is not None, "no worker was seen running a claim"
+    assert not th.is_alive() and "doc" in out
+    there = out["doc"]
+    assert [c["verdict"] for c in here["claims"]] == [c["verdict"] for c in there["claims"]]
+    assert _no_times(here["claims"]) == _no_times(there["claims"])

@@ -29,7 +29,6 @@ claim is refuted with severity substantive), 2 for bad input.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import time
@@ -54,12 +53,8 @@ from ..progress import ProgressBar
 from ..safeio import (
     atomic_write_text,
     check_output_path,
-    children_ignore_sigint,
-    ignoring_signals,
     refuse_existing,
     staged_dir,
-    stop_processes,
-    worker_ignore_sigint,
 )
 from ..severity import MEANING, SEVERITIES, severity_counts
 from ._types import jobs_int, seed_int
@@ -109,69 +104,77 @@ def register(sub) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument(
-        "--jobs",
+        "--workers",
+        "--jobs",  # the option's name before the Dask scheduling layer
+        dest="workers",
         type=jobs_int,
         default=None,
-        help="worker processes (default: the number of cores, at most 4)",
+        metavar="N",
+        help="worker processes of the local Dask cluster (default: one per core); 1: in this "
+        "process, no Dask",
     )
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         help="run the claims on the Dask cluster at ADDRESS (default: $BNVERIFY_SCHEDULER, "
-        "else local processes); verdicts are identical (docs/cluster.md)",
+        "else a local cluster); verdicts are identical (docs/cluster.md)",
     )
     p.set_defaults(func=cmd_check)
 
 
-def _worker_init() -> None:
-    # Ctrl-C reaches the whole process group: the parent stops the workers, they must not
-    # print their own KeyboardInterrupt tracebacks; SIGTERM (from the parent) ends them at once
-    worker_ignore_sigint()
-    # one numba thread per worker process: the processes already use the cores
+def _run_one(cid: str, profile: str, seed: int) -> ClaimResult:
+    """One claim, as a work unit (in this process or on a Dask worker)."""
+    import warnings
+
+    # on a Dask worker, the worker's own event-loop thread draws from the global ``random``
+    # while Hypothesis generates an example; Hypothesis sees the global state change and blames
+    # the strategy.  Ours do not use ``random`` (their draws are Hypothesis's own, seeded from
+    # the claim ID), so the warning is not about them.
+    warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies")
     try:
         import numba
 
-        numba.set_num_threads(1)
+        numba.set_num_threads(1)  # the worker processes already use the cores
     except Exception:  # pragma: no cover - numba missing or no threading layer
         pass
-    from ..claims import load_proofs
-
-    load_proofs()
-
-
-def _run_one(cid: str, profile: str, seed: int) -> ClaimResult:
     return run_claim(cid, CheckContext(profile=profile, seed=seed))
 
 
-def default_jobs() -> int:
-    return max(1, min(os.cpu_count() or 1, 4))
-
-
 def run_checks(
-    ids: list[str], profile: str, seed: int, progress: bool = True, jobs: int | None = None,
-    scheduler: str | None = None,
+    ids: list[str], profile: str, seed: int, progress: bool = True, workers: int | None = None,
+    scheduler: str | None = None, *, jobs: int | None = None,
 ) -> dict[str, Any]:
     """Run the checks of ``ids``; return the JSON document of the contract.
 
-    With ``jobs > 1`` the claims run in worker processes (each check seeds its own random
-    streams from the seed and the claim ID, so results do not depend on the order or the
-    worker); the document lists them in catalogue order."""
-    ctx = CheckContext(profile=profile, seed=seed)
-    jobs = default_jobs() if jobs is None else jobs
-    if jobs < 1:
-        raise BNVerifyError(f"jobs: must be >= 1, got {jobs}")
+    ``workers == 1``: in this process; ``workers > 1`` (default: one per core): the claims are
+    units on a local Dask cluster of that many processes; ``scheduler``: on the Dask cluster at
+    that address.  Each check seeds its own random streams from the seed and the claim ID, so
+    the results do not depend on the order, the worker or retries; the document lists them in
+    catalogue order and records the scheduler and the worker count.  ``jobs`` is the old name
+    of ``workers``."""
+    from ..scheduling import Cluster, default_workers, run_units
+
+    workers = workers if workers is not None else jobs
+    workers = default_workers() if workers is None else workers
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise BNVerifyError(f"workers: must be a positive integer, got {workers!r}")
     t0 = time.perf_counter()
-    bar = ProgressBar(len(ids), "checking", enabled=progress)
     by_id: dict[str, ClaimResult] = {}
-    if scheduler is not None:
-        by_id.update(_run_dask(ids, profile, seed, scheduler, bar))
-    elif jobs == 1 or len(ids) == 1:
-        for cid in ids:
-            by_id[cid] = run_claim(cid, ctx)
-            bar.update(item=cid)
-    else:
-        by_id.update(_run_pool(ids, profile, seed, jobs, bar))
-    bar.close()
+    with ProgressBar(len(ids), "checking", enabled=progress) as bar:
+        if scheduler is None and (workers == 1 or len(ids) == 1):
+            where, used = None, 1
+            for cid in ids:
+                by_id[cid] = _run_one(cid, profile, seed)
+                bar.update(item=cid)
+        else:
+            used = min(workers, len(ids)) if scheduler is None else None
+            with Cluster(scheduler, used) as cluster:
+                where = cluster.kind
+                used = cluster.n_workers()
+                keys = [f"bnverify-check-{cid}-{profile}-{seed}-{i}" for i, cid in enumerate(ids)]
+                res = run_units(cluster, _run_one, [(cid, profile, seed) for cid in ids], keys,
+                                on_done=lambda i, r: bar.update(item=ids[i]))
+            by_id.update(zip(ids, res, strict=True))
     results = [by_id[cid] for cid in ids]
     elapsed = time.perf_counter() - t0
     summary = {v: 0 for v in VERDICTS}
@@ -183,8 +186,8 @@ def run_checks(
         "bnverify": environment()["bnverify"],
         "seed": seed,
         "profile": profile,
-        "settings": {"ids": ids, "profile": profile, "seed": seed, "jobs": jobs,
-                     "scheduler": scheduler},
+        "settings": {"ids": ids, "profile": profile, "seed": seed, "workers": used,
+                     "scheduler": where},
         "environment": environment(),
         "elapsed_seconds": round(elapsed, 2),
         "summary": summary,
@@ -248,92 +251,6 @@ def ordered(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
     for v in ("inconclusive", "skipped", "not-encoded", "verified"):
         groups.append((v, [c for c in doc["claims"] if c["verdict"] == v]))
     return [(name, cs) for name, cs in groups if cs]
-
-
-def _run_pool(
-    ids: list[str], profile: str, seed: int, jobs: int, bar: ProgressBar
-) -> dict[str, ClaimResult]:
-    """Run the claims in ``min(jobs, len(ids))`` spawned worker processes.
-
-    Interrupts: the workers ignore SIGINT (they are started with it ignored, see
-    :func:`~bnverify.safeio.children_ignore_sigint`), so Ctrl-C in a terminal interrupts only
-    this process; on any exception here (``KeyboardInterrupt``, SIGTERM's
-    :class:`~bnverify.errors.Terminated`, a failing claim) the pending claims are cancelled and
-    the workers terminated, joined for at most a second and killed if still alive, so that the
-    command stops at once instead of waiting for the running claims."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    by_id: dict[str, ClaimResult] = {}
-    # workers inherit the environment at spawn: one BLAS/numba thread each (the matrices
-    # here are small, and the processes already occupy the cores)
-    saved = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
-    os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    pool = None
-    try:
-        with children_ignore_sigint():  # spawned in submit(): started with SIGINT ignored
-            pool = ProcessPoolExecutor(
-                max_workers=min(jobs, len(ids)),
-                initializer=_worker_init,
-                mp_context=mp.get_context("spawn"),
-            )
-            futs = {pool.submit(_run_one, cid, profile, seed): cid for cid in ids}
-        for fut in as_completed(futs):
-            cid = futs[fut]
-            by_id[cid] = fut.result()
-            bar.update(item=cid)
-        pool.shutdown(wait=True)
-    except BaseException:
-        if pool is not None:
-            with ignoring_signals():
-                _stop_pool(pool)
-        raise
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return by_id
-
-
-def _run_dask(
-    ids: list[str], profile: str, seed: int, address: str, bar: ProgressBar
-) -> dict[str, ClaimResult]:
-    """Run the claims as units on the Dask cluster at ``address`` (each claim seeds its own
-    random streams from the seed and its ID, so the verdicts do not depend on the worker or the
-    order); units whose worker dies are retried.  Ctrl-C / SIGTERM cancel the cluster's tasks."""
-    from ..scheduling import RETRIES, _connect
-
-    client = _connect(address)
-    futs = []
-    try:
-        futs = client.map(_run_one, ids, [profile] * len(ids), [seed] * len(ids), pure=False,
-                          retries=RETRIES, key=[f"bnverify-check-{cid}-{profile}-{seed}-{i}"
-                                                for i, cid in enumerate(ids)])
-        by_id: dict[str, ClaimResult] = {}
-        for fut, cid in zip(futs, ids, strict=True):  # in catalogue order, as they arrive
-            by_id[cid] = client.gather(fut)
-            bar.update(item=cid)
-        return by_id
-    except BaseException:
-        with ignoring_signals():
-            client.cancel(futs)
-        raise
-    finally:
-        client.close()
-
-
-def _stop_pool(pool) -> None:
-    """Cancel what has not started, terminate the running workers, release the pool."""
-    # ``_processes`` (pid -> Process) is the executor's own record of its workers; Python 3.14
-    # has ``terminate_workers()`` for this, earlier versions only the attribute
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    stop_processes(procs, timeout=1.0)
-    # the workers are gone: the executor's manager thread notices and exits; join it so that
-    # its queues (and their semaphores) are released before the interpreter exits
-    pool.shutdown(wait=True)
 
 
 def write_counterexamples(doc: dict[str, Any], out: Path) -> list[Path]:
@@ -520,7 +437,7 @@ def cmd_check(args) -> int:
 
     scheduler = check_scheduler(args.scheduler)  # unreachable: one line, before any work
     progress = not args.no_progress and sys.stderr.isatty()
-    doc = run_checks(ids, args.profile, args.seed, progress=progress, jobs=args.jobs,
+    doc = run_checks(ids, args.profile, args.seed, progress=progress, workers=args.workers,
                      scheduler=scheduler)
     if cex_dir is not None:
         with staged_dir(cex_dir) as tmp:

@@ -73,8 +73,8 @@ def register(sub) -> None:
     p.add_argument(
         "--workers",
         type=jobs_int,
-        help="local worker processes for the high-precision recomputation (default 2; 1: in "
-        "this process)",
+        help="worker processes of the local Dask cluster for the high-precision recomputation "
+        "(default: one per core; 1: in this process, no Dask)",
     )
     p.add_argument(
         "--scheduler",

@@ -31,7 +31,6 @@ The findings of Sec. 4.1 (F1.claims) are quantified by :func:`analyse_fig1`; eac
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,8 +41,8 @@ import numpy as np
 from ..dynamics.batched import DIVERGED, run
 from ..errors import BNVerifyError
 from ..model import OLSProblem, as_float_array
-from .common import UNIT_ROUNDOFF, decades_where, longest_run, unit_sphere
 from ..progress import ProgressBar
+from .common import UNIT_ROUNDOFF, decades_where, longest_run, unit_sphere
 
 #: the paper's grids (Fig. 1 caption)
 PAPER_EPS_A = 1.99 * np.logspace(-10, 0, 41)
@@ -109,8 +108,11 @@ FLOAT64_DIGITS = 15.0
 
 
 def default_jobs() -> int:
-    """Worker processes for the high-precision recomputation: 2, or 1 on a single core."""
-    return max(1, min(2, os.cpu_count() or 1))
+    """Worker processes for the high-precision recomputation: one per core (a local Dask
+    cluster; 1: in this process)."""
+    from ..scheduling import default_workers
+
+    return default_workers()
 
 
 @dataclass
@@ -337,7 +339,9 @@ def compute_fig1(
     )
     budget = float("inf") if s.recompute_all else float(s.recompute_budget_s)
     if pool is None:
-        with CellPool(s.jobs) as own:
+        from ..scheduling import make_pool
+
+        with make_pool(s.jobs) as own:
             recompute_untrusted(data, own, budget, tuple(s.mp_dps))
     else:
         recompute_untrusted(data, pool, budget, tuple(s.mp_dps))
@@ -828,28 +832,16 @@ def mp_reference(
 # -- worker processes ---------------------------------------------------------------------------
 
 
-def _worker_init() -> None:  # pragma: no cover - runs in the worker processes
-    from ..safeio import worker_ignore_sigint
-
-    worker_ignore_sigint()
-
-
-def _noop() -> int:  # pragma: no cover - runs in the worker processes
-    return os.getpid()
-
-
 class CellPool:
-    """Runs high-precision cells in ``jobs`` spawned worker processes (in this process when
-    ``jobs == 1``), with a wall-clock deadline.
-
-    A context manager; the pool is made on first use and kept for every panel of a figure.
-    Interrupts: the workers are started with SIGINT ignored; on any exception (Ctrl-C,
-    SIGTERM's ``Terminated``) the pending cells are cancelled and the workers terminated, joined
-    for a second and killed if still alive (the same discipline as ``check --jobs``)."""
+    """Runs high-precision cells in this process, with a wall-clock deadline (the interface
+    :class:`bnverify.scheduling.DaskPool` has on a cluster; :func:`bnverify.scheduling.make_pool`
+    picks one)."""
 
     def __init__(self, jobs: int = 1):
-        self.jobs = max(1, int(jobs))
-        self._pool = None
+        if int(jobs) != 1:
+            raise ValueError("CellPool runs in this process: jobs must be 1 "
+                             "(bnverify.scheduling.make_pool gives a Dask pool for more)")
+        self.jobs = 1
 
     def __enter__(self) -> CellPool:
         return self
@@ -857,37 +849,8 @@ class CellPool:
     def __exit__(self, et, ev, tb) -> None:
         self.close(abort=et is not None)
 
-    def _executor(self):
-        if self._pool is None:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
-
-            from ..safeio import children_ignore_sigint
-
-            saved = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
-            os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-            try:
-                with children_ignore_sigint():
-                    self._pool = ProcessPoolExecutor(
-                        max_workers=self.jobs,
-                        initializer=_worker_init,
-                        mp_context=mp.get_context("spawn"),
-                    )
-                    # start every worker now (their imports overlap with what follows)
-                    for _ in range(self.jobs):
-                        self._pool.submit(_noop)
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
-        return self._pool
-
     def start(self) -> None:
-        """Start the workers ahead of use (no-op for ``jobs == 1``)."""
-        if self.jobs > 1:
-            self._executor()
+        """Nothing to start."""
 
     def run(
         self,
@@ -898,69 +861,23 @@ class CellPool:
     ) -> list[dict[str, Any] | None]:
         """``fn(cfg, ladder, wall_deadline)`` (default :func:`mp_ladder`; a top-level function
         returning a dict with ``seconds``) of each configuration, in order, as long as time
-        allows: a cell is
-        started only while ``now + (mean seconds per cell so far) <= deadline`` (the first
-        ``jobs`` cells always start when the deadline is in the future); cells not started give
-        None.  Results keep the input order, so the recomputed cells are a prefix of ``cfgs``
-        up to the workers' completion order at the very end."""
+        allows: a cell is started only while ``now + (mean seconds per cell so far) <=
+        deadline`` (the first always starts when the deadline is in the future); cells not
+        started give None."""
         fn = mp_ladder if fn is None else fn
         out: list[dict[str, Any] | None] = [None] * len(cfgs)
-        if not cfgs:
-            return out
         times: list[float] = []
-
-        def may_start(started: int) -> bool:
+        wall_deadline = time.time() + (deadline - time.perf_counter())
+        for n, cfg in enumerate(cfgs):
             now = time.perf_counter()
-            if now >= deadline:
-                return False
-            if started < self.jobs or not times:
-                return True
-            # the in-flight cells occupy the workers: a new one ends after about one more mean
-            return now + float(np.mean(times)) <= deadline
-
-        def wall_deadline() -> float:  # the workers' clock: time.time()
-            return time.time() + (deadline - time.perf_counter())
-
-        if self.jobs == 1:
-            for n, cfg in enumerate(cfgs):
-                if not may_start(n):
-                    break
-                out[n] = fn(cfg, ladder, wall_deadline())
-                times.append(out[n]["seconds"])
-            return out
-        from concurrent.futures import FIRST_COMPLETED, wait
-
-        ex = self._executor()
-        pending: dict[Any, int] = {}
-        nxt = 0
-        while nxt < len(cfgs) and len(pending) < self.jobs and may_start(nxt):
-            pending[ex.submit(fn, cfgs[nxt], ladder, wall_deadline())] = nxt
-            nxt += 1
-        while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for f in done:
-                n = pending.pop(f)
-                out[n] = f.result()
-                times.append(out[n]["seconds"])
-            while nxt < len(cfgs) and len(pending) < self.jobs and may_start(nxt):
-                pending[ex.submit(fn, cfgs[nxt], ladder, wall_deadline())] = nxt
-                nxt += 1
+            if now >= deadline or (times and now + float(np.mean(times)) > deadline):
+                break
+            out[n] = fn(cfg, ladder, wall_deadline)
+            times.append(out[n]["seconds"])
         return out
 
     def close(self, abort: bool = False) -> None:
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        if not abort:
-            pool.shutdown(wait=True)
-            return
-        from ..safeio import ignoring_signals, stop_processes
-
-        with ignoring_signals():
-            procs = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            stop_processes(procs, timeout=1.0)
-            pool.shutdown(wait=True)
+        """Nothing to release."""
 
 
 # -- recomputation of the untrusted cells --------------------------------------------------------

@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import BNVerifyError
+from ..progress import ProgressBar
 from ..scheduling import check_scheduler, make_pool
 from . import fig1 as f1
 from . import mbngd as mb
 from .common import provenance, write_json
-from ..progress import ProgressBar
 
 FIGURE_IDS = ("1", "5", "6", "7", "8")
 ALIASES = {
@@ -96,7 +96,7 @@ def make_figure(
     same as with the local pool.
 
     Fig. 1: ``trust`` measures every cell's correct digits (default); untrusted cells are
-    recomputed at high precision in ``jobs`` worker processes (default 2): a fixed number per
+    recomputed at high precision in ``jobs`` worker processes of a local Dask cluster (default: one per core): a fixed number per
     panel (``fig1.cells_for_budget(fig1.RECOMPUTE_BUDGET_S)``, about that many seconds on two
     workers; the same cells on every machine), or all of them with ``recompute_all``
     (``bnverify figure 1 --recompute-all``)."""
@@ -301,7 +301,7 @@ def figure56(
 ) -> dict[str, Any]:
     """Fig. 5 (d = 5) or Fig. 6 (d = 100): MBNGD versus GD over eps (F5, F6, E81, T-B.1).
     Untrusted MBNGD runs are recomputed at high precision within ``mb.RECOMPUTE_BUDGET_S``
-    (all with ``recompute_all``) in ``jobs`` workers (default 2)."""
+    (all with ``recompute_all``) in ``jobs`` workers of a local Dask cluster (default: one per core)."""
     from .plotting import plot_fig56
 
     s = mb.fig5_settings(quick, seed) if fig == "5" else mb.fig6_settings(quick, seed)
@@ -377,7 +377,7 @@ def figure78(
 ) -> dict[str, Any]:
     """Fig. 7 (width of the near-optimal eps interval versus d) or Fig. 8 (versus cond).
     Untrusted MBNGD runs are recomputed at high precision within ``mb.RECOMPUTE_BUDGET_S`` for
-    the figure (all with ``recompute_all``) in ``jobs`` workers (default 2)."""
+    the figure (all with ``recompute_all``) in ``jobs`` workers of a local Dask cluster (default: one per core)."""
     from .plotting import plot_interval
 
     if fig == "7":

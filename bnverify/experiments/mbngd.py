@@ -44,6 +44,7 @@ import numpy as np
 
 from ..dynamics.batched import DIVERGED, run
 from ..model import OLSProblem
+from ..progress import ProgressBar
 from .common import UNIT_ROUNDOFF, amean, gmean, unit_sphere
 from .fig1 import (
     FIGURE_MIN_DIGITS,
@@ -55,7 +56,6 @@ from .fig1 import (
     cells_for_budget,
     climb_ladder,
 )
-from ..progress import ProgressBar
 
 #: near-optimal: MBNGD exponent >= NEAR_RATIO x GD(opt)'s (Fig. 1's 0.8 tolerance)
 NEAR_RATIO = 0.8

@@ -185,8 +185,11 @@ def test_cell_pool_budget_and_workers():
     cfg = f1._cell_config(d, 0, 0, 0)
     with f1.CellPool(1) as pool:
         assert pool.run([cfg], (40, 60), deadline=0.0) == [None]
-    with f1.CellPool(2) as pool:
+    from bnverify.scheduling import DaskPool
+
+    with DaskPool(workers=2) as pool:  # a local Dask cluster of two worker processes
         a, b = pool.run([cfg, dict(cfg, eps_a=1.0)], (40, 60))
+        assert pool.jobs == 2
     here = f1.mp_ladder(cfg, (40, 60))
     assert a["resolved"] and a["loss"] == here["loss"] and b["resolved"]
 
