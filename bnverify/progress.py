@@ -32,16 +32,41 @@ import sys
 import time
 from typing import TextIO
 
-#: the live bar, if one is drawing (at most one at a time)
-_active: ProgressBar | None = None
+#: the live display shared by the bars drawing now (rich allows one live display at a time: a
+#: bar started while another draws -- the recomputation inside a figure sweep -- becomes a second
+#: line of the same display), and how many bars use it
+_live = None
+_users = 0
+
+
+def _acquire_live(console, columns):
+    global _live, _users
+    if _live is None:
+        from rich.progress import Progress
+
+        _live = Progress(*columns, console=console, transient=False, redirect_stdout=False,
+                         redirect_stderr=False, refresh_per_second=4)
+        _live.start()
+    _users += 1
+    return _live
+
+
+def _release_live() -> None:
+    global _live, _users
+    _users = max(0, _users - 1)
+    if _users == 0:
+        end_progress_line()
 
 
 def end_progress_line() -> None:
-    """Stop the live bar, if any, so the next message starts on its own line."""
-    global _active
-    bar, _active = _active, None
-    if bar is not None:
-        bar._stop_live()
+    """Stop the live display, if any, so the next message starts on its own line."""
+    global _live, _users
+    live, _live, _users = _live, None, 0
+    if live is not None:
+        try:
+            live.stop()
+        except (OSError, ValueError):  # the stream is gone (closed pipe)
+            pass
 
 
 def _rate_column():
@@ -101,24 +126,19 @@ class ProgressBar:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
-            Progress,
             TextColumn,
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
 
-        global _active
-        self._live = Progress(
+        columns = (
             TextColumn("[bold]{task.description}"), BarColumn(bar_width=24),
             MofNCompleteColumn(), _rate_column(), TimeElapsedColumn(),
             TextColumn("eta"), TimeRemainingColumn(),
             TextColumn("{task.fields[item]}", style="dim"),
-            console=self._console, transient=False, redirect_stdout=False,
-            redirect_stderr=False, refresh_per_second=4,
         )
+        self._live = _acquire_live(self._console, columns)
         self._task = self._live.add_task(self.label, total=self.total, item="")
-        self._live.start()
-        _active = self
 
     def _line(self) -> str:
         frac = self.done / self.total
@@ -135,14 +155,6 @@ class ProgressBar:
             self._last_quarter = quarter
             self._console.print(self._line(), markup=False)
 
-    def _stop_live(self) -> None:
-        live, self._live = self._live, None
-        if live is not None:
-            try:
-                live.stop()
-            except (OSError, ValueError):  # the stream is gone (closed pipe)
-                pass
-
     # -- API -------------------------------------------------------------------------------
 
     def __enter__(self) -> ProgressBar:
@@ -156,19 +168,17 @@ class ProgressBar:
         self.done = min(self.done + int(n), self.total)
         if not self.enabled or self._closed:
             return
-        if self._live is not None:
+        if self._live is not None and self._live is _live:
             self._live.update(self._task, completed=self.done, item=str(item)[:30])
         elif not self._tty:
             self._quarter_line()
 
     def close(self) -> None:
         """Finish the bar (a live bar draws its last state and ends its line)."""
-        global _active
         if self._closed:
             return
         self._closed = True
-        if self._live is not None:
-            self._live.update(self._task, completed=self.done, item="done")
-            self._stop_live()
-        if _active is self:
-            _active = None
+        live, self._live = self._live, None
+        if live is not None and live is _live:  # not stopped by end_progress_line meanwhile
+            live.update(self._task, completed=self.done, item="done")
+            _release_live()

@@ -286,14 +286,52 @@ def run_units(cluster: Cluster, fn: Callable[..., Any], args: Sequence[tuple],
     return out
 
 
+def on_dask_worker() -> bool:
+    """Whether this code runs inside a task on a Dask worker."""
+    try:
+        from distributed import get_worker
+    except ImportError:  # pragma: no cover - dask[distributed] is a dependency
+        return False
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+def map_units(fn: Callable[..., Any], args: Sequence[tuple],
+              keys: Sequence[str] | None = None) -> list[Any]:
+    """``[fn(*a) for a in args]``, split into work units inside a long claim.
+
+    Inside a task on a Dask worker (a claim that ``check`` sent to a cluster), every ``fn(*a)``
+    becomes a task of its own on the same cluster: the claim's task secedes from its worker's
+    thread while it waits, so the units spread over all workers (a claim as long as the rest
+    together no longer sets the wall time).  Elsewhere they run here, in order.  ``fn`` must be
+    a pure top-level function of its arguments (results identical either way); equal ``keys``
+    from two claims share one computation while it is held."""
+    args = list(args)
+    if not args or not on_dask_worker():
+        return [fn(*a) for a in args]
+    from distributed import worker_client
+
+    with worker_client() as client:
+        kw: dict[str, Any] = {"pure": False, "retries": RETRIES}
+        if keys is not None:
+            kw["key"] = list(keys)
+        futs = client.map(fn, *zip(*args, strict=True), **kw)
+        return list(client.gather(futs))
+
+
 class DaskPool:
     """The :class:`~bnverify.experiments.fig1.CellPool` interface on a Dask cluster (local or
     at an address)."""
 
-    def __init__(self, address: str | None = None, workers: int | None = None):
+    def __init__(self, address: str | None = None, workers: int | None = None,
+                 progress: bool = False):
         self.cluster = Cluster(address, workers)
         self.address = address
         self.jobs = 0 if address is not None else int(workers or 0)
+        self.progress = progress
 
     def __enter__(self) -> DaskPool:
         return self
@@ -315,20 +353,27 @@ class DaskPool:
         if not cfgs:
             return []
         self.start()
-        return run_units(self.cluster, fn, [(c, tuple(ladder), math.inf) for c in cfgs])
+        from .progress import ProgressBar
+
+        where = "local" if self.address is None else "cluster"
+        with ProgressBar(len(cfgs), f"recomputing ({where}, {self.jobs} workers)",
+                         enabled=self.progress) as bar:
+            return run_units(self.cluster, fn, [(c, tuple(ladder), math.inf) for c in cfgs],
+                             on_done=lambda i, r: bar.update())
 
     def close(self, abort: bool = False) -> None:
         self.cluster.close(abort=abort)
 
 
-def make_pool(jobs: int, scheduler: str | None = None):
+def make_pool(jobs: int, scheduler: str | None = None, progress: bool = False):
     """A Dask pool on the cluster at ``scheduler`` (or ``$BNVERIFY_SCHEDULER``), else on a local
-    cluster of ``jobs`` worker processes, else (``jobs == 1``) this process."""
+    cluster of ``jobs`` worker processes, else (``jobs == 1``) this process; ``progress``: a bar
+    over the pool's tasks (on a terminal)."""
     addr = scheduler_address(scheduler)
     if addr is not None:
-        return DaskPool(addr)
+        return DaskPool(addr, progress=progress)
     if jobs > 1:
-        return DaskPool(workers=jobs)
+        return DaskPool(workers=jobs, progress=progress)
     from .experiments.fig1 import CellPool
 
     return CellPool(1)

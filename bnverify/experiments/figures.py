@@ -193,7 +193,7 @@ def figure1(
     pooled = s.trust and (s.recompute_budget_s > 0 or s.recompute_all) and (
         s.jobs > 1 or scheduler is not None
     )
-    with bar, make_pool(s.jobs, scheduler) as pool:
+    with bar, make_pool(s.jobs, scheduler, progress=progress) as pool:
         if pooled:
             pool.start()  # the workers start while the first sweep runs
         for kappa in s.kappas:
@@ -312,7 +312,7 @@ def figure56(
     t0 = time.perf_counter()
     with (
         ProgressBar(chunks, f"fig{fig} sweep", enabled=progress) as bar,
-        make_pool(jobs or f1.default_jobs(), scheduler) as pool,
+        make_pool(jobs or f1.default_jobs(), scheduler, progress=progress) as pool,
     ):
         pool.start()
         data = mb.compute_sweep(s, bar, chunks=chunks, pool=pool)
@@ -398,7 +398,7 @@ def figure78(
     budget = f1.RECOMPUTE_BUDGET_QUICK_S if quick else mb.RECOMPUTE_BUDGET_S
     with (
         ProgressBar(len(xs), f"fig{fig} sweep", enabled=progress) as bar,
-        make_pool(jobs or f1.default_jobs(), scheduler) as pool,
+        make_pool(jobs or f1.default_jobs(), scheduler, progress=progress) as pool,
     ):
         pool.start()
         res = mb.compute_interval_sweep(
