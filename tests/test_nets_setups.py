@@ -70,6 +70,16 @@ def test_unknown_setup_one_line_exit_2(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
 
 
+def test_setups_module_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, bnverify.nets.setups as s; s.setup_record('authors', '3'); "
+            "s.authors_panel('fashion'); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 # --- torch ------------------------------------------------------------------------------------
 
 

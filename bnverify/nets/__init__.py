@@ -2,7 +2,8 @@
 networks (claims F2, F3, F3.claims, L-A.9).
 
 Importing this package does not import torch; its submodules ``networks``, ``train``,
-``experiments`` and ``plots`` do (``data`` is numpy only).  Install the extra with
+``experiments``, ``authors`` and ``plots`` do (``data`` and ``setups`` -- the paper's, the
+authors' and the fixed settings, ``--setup`` -- are numpy only).  Install the extra with
 ``pip install 'bnverify[torch]'`` (or ``pip install torch==2.13.0``, the CPU build).
 """
 
