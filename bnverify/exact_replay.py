@@ -2,8 +2,8 @@
 
 A JSON float is the binary double it denotes and is read with ``Fraction(float)`` (:func:`q`),
 never from its decimal print; :func:`problem` builds an exact OLS problem from a counterexample;
-:func:`mv`, :func:`dot` are exact matrix-vector products; ``_sympy_config`` / ``_steps`` replay
-BNGD iterates exactly; ``_exact_hessian`` / ``_replay_minimiser_hessian`` decide the Hessian at a
+:func:`mv`, :func:`dot` are exact matrix-vector products; ``sympy_config`` / ``exact_steps`` replay
+BNGD iterates exactly; ``exact_hessian`` / ``replay_minimiser_hessian`` decide the Hessian at a
 minimiser exactly.  The per-claim replays themselves live in the section modules of ``proofs/``.
 """
 
@@ -43,18 +43,22 @@ def problem(cex: dict[str, Any]) -> tuple[list[list[Fraction]], list[Fraction], 
 
 
 def mv(H, x):
+    """The exact product ``H x`` (lists of rationals, or any numbers with ``*`` and ``+``)."""
     return [sum((hij * xj for hij, xj in zip(row, x, strict=True)), start=x[0] * 0) for row in H]
 
 
 def dot(x, y):
+    """The exact inner product ``x^T y``."""
     return sum((a * b for a, b in zip(x, y, strict=True)), start=x[0] * 0)
 
 
-def _s(x: Fraction) -> str:
+def exact_text(x: Fraction) -> str:
+    """A rational as text: ``p/q`` when short, else its double with a note that it is exact."""
     return str(x) if x.denominator < 10**12 else f"{float(x):.17g} (exact rational)"
 
 
-def _sympy_config(cex: dict[str, Any]):
+def sympy_config(cex: dict[str, Any]):
+    """``(H, u, a0, w0, eps_a, eps)`` of a counterexample as SymPy rationals (exact)."""
     import sympy as sp
 
     H, u, _ = problem(cex)
@@ -65,7 +69,7 @@ def _sympy_config(cex: dict[str, Any]):
     return Hm, um, R(q(cex["a0"])), w0, R(q(cex["eps_a"])), R(q(cex["eps"]))
 
 
-def _steps(Hm, um, a, w, ea, e, n: int):
+def exact_steps(Hm, um, a, w, ea, e, n: int):
     """``n + 1`` exact iterates ``(a_k, w_k)`` of Eq. 9-10 (SymPy, radicals kept exact)."""
     import sympy as sp
 
@@ -82,7 +86,7 @@ def _steps(Hm, um, a, w, ea, e, n: int):
     return out
 
 
-def _almost_all(cex: dict[str, Any], what: str) -> Replay:
+def replay_almost_all(cex: dict[str, Any], what: str) -> Replay:
     """'... strict for almost all u' fails for this H when the extreme eigenvalues of H* are
     those of H for EVERY u != 0: the characteristic polynomial of H* with a symbolic u (SymPy)
     does not depend on u, and its roots (exact) give lambda_2(H*) = lambda_1(H), lambda_d(H*) =
@@ -121,7 +125,7 @@ def _almost_all(cex: dict[str, Any], what: str) -> Replay:
     )
 
 
-def _exact_hessian(Hm, um, a, w):
+def exact_hessian(Hm, um, a, w):
     """The Hessian of ``J(a, w) = 1/2 (u - a w/sigma)^T H (u - a w/sigma)`` (Eq. 7 without its
     constant), ``sigma = sqrt(w^T H w)``, differentiated by SymPy and evaluated exactly at
     ``(a, w)``."""
@@ -144,7 +148,7 @@ def _minimiser_point(cex: dict[str, Any]):
     (``s`` the simplest rational within 1e-40 of ``w0_i/u_i``), or None."""
     import sympy as sp
 
-    Hm, um, *_ = _sympy_config({**cex, "a0": 0.0, "w0": [0.0] * len(cex["u"]), "eps_a": 1.0,
+    Hm, um, *_ = sympy_config({**cex, "a0": 0.0, "w0": [0.0] * len(cex["u"]), "eps_a": 1.0,
                                 "eps": 1.0})
     w = [Fraction(str(x)) for x in cex["w0"]]
     u = [q(x) for x in cex["u"]]
@@ -157,14 +161,16 @@ def _minimiser_point(cex: dict[str, Any]):
     return Hm, um, a, S * um, S
 
 
-def _replay_minimiser_hessian(cex: dict[str, Any], res: MethodResult) -> Replay:
+def replay_minimiser_hessian(cex: dict[str, Any], res: MethodResult) -> Replay:
+    """Replay of a minimiser-Hessian refutation (E22-23, S3.Hstar): the Hessian at the file's point
+    ``(a*, s u)``, exactly in SymPy, against the printed ``diag(1, H*/||w*||^2)``."""
     import sympy as sp
 
     pt = _minimiser_point(cex)
     if pt is None:
         return Replay(None, "proof", "SymPy exact", "the file's point is not a minimiser (a*, s u)")
     Hm, um, a, w, S = pt
-    Hes = _exact_hessian(Hm, um, a, w)
+    Hes = exact_hessian(Hm, um, a, w)
     g = Hm * um
     Hstar = Hm - g * g.T / (um.T * Hm * um)[0]
     printed = sp.diag(sp.Integer(1), Hstar / (w.T * w)[0])
@@ -180,12 +186,13 @@ def _replay_minimiser_hessian(cex: dict[str, Any], res: MethodResult) -> Replay:
         True,
         "proof",
         "SymPy exact",
-        f"at the exact minimiser (a*, s u), s = {S}, ||w*||^2 = {_s(q_from_sympy((w.T * w)[0]))}: "
+        f"at the exact minimiser (a*, s u), s = {S}, ||w*||^2 = {exact_text(q_from_sympy((w.T * w)[0]))}: "
         f"exact Hessian - printed diag(1, H*/||w*||^2) has entry ({i}, {j}) = "
-        f"{_s(q_from_sympy(z)) if z.is_Rational else z} != 0 ({len(bad)} nonzero entries)",
+        f"{exact_text(q_from_sympy(z)) if z.is_Rational else z} != 0 ({len(bad)} nonzero entries)",
         {"nonzero_entries": len(bad)},
     )
 
 
 def q_from_sympy(z) -> Fraction:
+    """A SymPy number as a ``Fraction`` (exact for rationals)."""
     return Fraction(int(z.p), int(z.q)) if z.is_Rational else Fraction(str(z))

@@ -98,6 +98,7 @@ def hessian_points(draw, kind: str = "generic", min_d: int = 1, max_d: int = 5) 
 
 
 def fd_gradient_at(pt: Point) -> list:
+    """The gradient of ``J`` at ``pt`` by central finite differences at 50 digits (error < 1e-24)."""
     with mpmath.workdps(DPS + 10):
         Hm = L.to_mp_matrix(pt.problem.H)
         um = L.to_mp_vector(pt.problem.u)
@@ -106,6 +107,7 @@ def fd_gradient_at(pt: Point) -> list:
 
 
 def fd_hessian_at(pt: Point) -> mpmath.matrix:
+    """The Hessian of ``J`` at ``pt`` by central finite differences at 50 digits."""
     with mpmath.workdps(DPS + 10):
         Hm = L.to_mp_matrix(pt.problem.H)
         um = L.to_mp_vector(pt.problem.u)

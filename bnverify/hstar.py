@@ -4,7 +4,7 @@
 eigenvalues and the coefficients ``u^T v_i`` (``mpmath.eigsy``); two 50-digit numbers are equal
 when they agree to ``EQ_RTOL = 1e-35`` of ``lambda_max``.  :func:`almost_all_strict` (and its
 corrected form) decides the "strict for almost all u" statements of (27), (28), S3.Hstar-psd and
-S3.acceleration; :func:`problem_and_eps` and ``_PV`` are the Hypothesis strategies and records
+S3.acceleration; :func:`problem_and_eps` and ``ProblemVector`` are the Hypothesis strategies and records
 the §3.3 and §A.1 checks share.
 """
 
@@ -45,7 +45,8 @@ def spectra_mp(p: OLSProblem) -> tuple[list, list]:
         return [mpmath.mpf(float(x)) for x in lam], L.h_star_eigs_mp(lam, ue, DPS)
 
 
-def _eq(x, y, scale) -> bool:
+def mp_equal(x, y, scale) -> bool:
+    """Whether two 50-digit numbers agree to ``EQ_RTOL`` of ``scale``."""
     return abs(x - y) <= EQ_RTOL * scale
 
 
@@ -57,7 +58,8 @@ def _resolvable(p: OLSProblem) -> bool:
     return bool(np.all((ue == 0) | (np.abs(ue) > 1e-6 * np.linalg.norm(ue))))
 
 
-def _problems(min_d: int = 1, max_d: int = 8):
+def hstar_problems(min_d: int = 1, max_d: int = 8):
+    """Problems whose spectra the 50-digit decisions can resolve (Hypothesis strategy)."""
     return problems(min_d=min_d, max_d=max_d).filter(_resolvable)
 
 
@@ -82,16 +84,17 @@ def almost_all_strict(p: OLSProblem, which: str = "27", n_u: int = 6, eps_fracs=
             lm = [mpmath.mpf(float(x)) for x in lam]
             ls = L.h_star_eigs_mp(lam, ue, DPS)
             if which == "27":
-                n_eq += _eq(ls[-1] / ls[1] * lm[0], lm[-1], lm[-1])
+                n_eq += mp_equal(ls[-1] / ls[1] * lm[0], lm[-1], lm[-1])
             else:
                 for f in eps_fracs:
                     e = mpmath.mpf(f) * 2 / (lm[0] + lm[-1])
                     r, rs = L.spectral_radius_mp(e, lm), L.spectral_radius_mp(e, [ls[1], ls[-1]])
-                    n_eq += _eq(rs, r, 1)
+                    n_eq += mp_equal(rs, r, 1)
     return Outcome(n_eq == 0, {"equalities": n_eq, "samples": n_u})
 
 
-def _mult(lam: np.ndarray, x: float) -> int:
+def multiplicity(lam: np.ndarray, x: float) -> int:
+    """How often ``x`` occurs in the spectrum ``lam``."""
     return int(np.sum(lam == x))
 
 
@@ -100,7 +103,7 @@ def almost_all_strict_corrected(p: OLSProblem, which: str = "27") -> Outcome:
     lambda_d is simple; (28) at eps = f * 2/(lambda_1+lambda_d) iff (lambda_1 simple or f > 1) and
     (lambda_d simple or f < 1).  Checked by comparing the predicted and observed equalities."""
     lam, _ = eigen_data(p)
-    s1, sd = _mult(lam, lam[0]) == 1, _mult(lam, lam[-1]) == 1
+    s1, sd = multiplicity(lam, lam[0]) == 1, multiplicity(lam, lam[-1]) == 1
     if which == "27":
         predicted_strict = s1 or sd
         obs = almost_all_strict(p, "27")
@@ -115,7 +118,7 @@ def almost_all_strict_corrected(p: OLSProblem, which: str = "27") -> Outcome:
 
 def _aa_correction(claim_id: str, ctx, which: str = "27") -> Correction:
     r = check_property(
-        claim_id, _problems(2, 8), lambda p: almost_all_strict_corrected(p, which), ctx,
+        claim_id, hstar_problems(2, 8), lambda p: almost_all_strict_corrected(p, which), ctx,
         statement=("kappa* < kappa for almost all u iff lambda_1 or lambda_d is simple"
                    if which == "27" else
                    "rho* < rho for almost all u at eps iff (lambda_1 simple or eps > eps_opt) and "
@@ -132,15 +135,19 @@ def _aa_correction(claim_id: str, ctx, which: str = "27") -> Correction:
     return Correction(stmt, r.verdict, r.evidence)
 
 
-def _aa_result(claim_id: str, ctx, which: str, statement: str) -> MethodResult:
+def almost_all_result(claim_id: str, ctx, which: str, statement: str) -> MethodResult:
+    """The Monte Carlo check of a "strict for almost all u" statement (``which``: eq. 27 or
+    28), with its corrected statement."""
     return check_property(
-        claim_id, _problems(2, 8), lambda p: almost_all_strict(p, which), ctx,
+        claim_id, hstar_problems(2, 8), lambda p: almost_all_strict(p, which), ctx,
         statement=statement, tolerance="6 Gaussian u per H; 50-digit spectra, equality to 1e-35",
         method="monte-carlo", max_examples=ctx.n(12, 200), key_suffix=f"aa-{which}",
         correction=lambda _x: _aa_correction(claim_id, ctx, which))
 
 
-class _PV:
+class ProblemVector:
+    """A problem, a vector ``x`` (and a step ``eps``) at which a quadratic-form identity is tested."""
+
     def __init__(self, p, x, kind, eps=None):
         self.p, self.x, self.kind, self.eps = p, x, kind, eps
 
@@ -158,7 +165,8 @@ class _PV:
 
 @st.composite
 def problem_and_eps(draw, min_d: int = 2, max_d: int = 8):
-    p = draw(_problems(min_d, max_d))
+    """A problem and a step size around ``2/(lambda_min + lambda_max)`` (Hypothesis strategy)."""
+    p = draw(hstar_problems(min_d, max_d))
     f = draw(st.one_of(st.just(1.0), log_floats(1e-2, 1e2)))
-    pv = _PV(p, np.zeros(p.d), "eps only", f * 2.0 / (p.lambda_min + p.lambda_max))
+    pv = ProblemVector(p, np.zeros(p.d), "eps only", f * 2.0 / (p.lambda_min + p.lambda_max))
     return pv

@@ -6,7 +6,8 @@ NO_TORCH = ("torch not installed: skipped (the network experiments need the torc
             "pip install 'bnverify[torch]')")
 
 
-def _torch_ok() -> bool:
+def torch_ok() -> bool:
+    """Whether the optional torch back end can be imported."""
     from bnverify.nets import torch_available
 
     return torch_available()

@@ -35,6 +35,8 @@ MC_Z = 5.0  # two-sided P(|Z| > 5) = 5.7e-7 per point: a family of 1000 points e
 
 @dataclass(frozen=True)
 class ObjectivePoint:
+    """A problem and a point ``(a, w)`` (float64) at which ``J`` is sampled."""
+
     problem: OLSProblem
     a: float
     w: np.ndarray
@@ -53,6 +55,7 @@ class ObjectivePoint:
 
 @st.composite
 def objective_points(draw) -> ObjectivePoint:
+    """Problems (noise 0, 0.25, 1; ``||u||`` 1 or 2) and unit ``w`` (Hypothesis strategy)."""
     p = draw(problems(max_d=6, kappa_max=1e2))
     noise = draw(st.sampled_from([0.0, 0.25, 1.0]))
     beta = draw(st.sampled_from([1.0, 2.0]))
@@ -77,7 +80,7 @@ def sample_objective(pt: ObjectivePoint, n: int = MC_SAMPLES) -> tuple[float, fl
     return float(r.mean()), float(r.std(ddof=1) / np.sqrt(n))
 
 
-def _grad_small(pt: Point) -> tuple[bool, float]:
+def gradient_small(pt: Point) -> tuple[bool, float]:
     """Gradient (50-digit FD) vanishes: below 1e-20 of the data scale (FD error ~1e-24)."""
     G = fd_gradient_at(pt)
     scale = 1 + abs(pt.a_mp) + float(np.linalg.norm(pt.problem.g))
@@ -91,7 +94,7 @@ def minimizer_holds(pt: Point, sign: int = 1) -> Outcome:
     ``noise/2`` plus an expected square); ``sign = -1`` flips the printed sign (mutation)."""
     if sign != 1:
         pt = Point(pt.problem, -pt.a_mp, pt.w_mp, pt.kind, pt.s)
-    crit, gerr = _grad_small(pt)
+    crit, gerr = gradient_small(pt)
     Jv = L.bn_objective_mp(pt.problem.H, pt.problem.u, pt.a_mp, list(pt.w_mp), dps=DPS)
     scale = 1 + float(pt.problem.u_norm_H) ** 2
     at_min = abs(float(Jv) - pt.problem.noise / 2) <= 1e-40 * scale

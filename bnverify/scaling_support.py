@@ -111,7 +111,7 @@ def transformed(case: ScalingCase, reading: str) -> dict[str, Any]:
         uq = [case.m * x for x in _matvec(Q, u)]
         wq = [g * x for x in _matvec(Q, w0)]
     elif reading == "appendix":
-        sg = _sqrt_fraction(g * mu)
+        sg = sqrt_fraction(g * mu)
         uq = [sg * x for x in _matvec(Q, u)]
         wq = [g * x for x in _matvec(Q, w0)]
     else:
@@ -120,7 +120,7 @@ def transformed(case: ScalingCase, reading: str) -> dict[str, Any]:
     return dict(H=Hq, u=uq, a0=g * a0, w0=wq, eps=eps)
 
 
-def _sqrt_fraction(q: Fraction) -> Fraction:
+def sqrt_fraction(q: Fraction) -> Fraction:
     """Exact square root of a rational square (the drawn gamma mu are chosen so)."""
     import math
 

@@ -3,8 +3,8 @@
 :func:`rate_configs` draws configurations (generic, near-saddle, eigenvector and near-minimiser
 initial values); :func:`trajectory` runs the engine ``STEPS`` steps; :func:`step_quantities`
 gives ``eps^_k``, ``e_k``, ``sigma_k``, ... per step; :func:`mp_state` the same at 50 digits.
-``_prop`` runs a property over the drawn trajectories with rounding tolerance ``16 d u S``
-(:func:`_norm_tol`); :func:`la22_holds` is Lemma A.22's inequality (shared by P3.4 and L-A.22).
+``trajectory_property`` runs a property over the drawn trajectories with rounding tolerance ``16 d u S``
+(:func:`norm_tolerance`); :func:`la22_holds` is Lemma A.22's inequality (shared by P3.4 and L-A.22).
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ def rate_configs(draw, near_minimizer: bool | None = None, max_d: int = 6) -> Co
 
 @dataclass
 class Trajectory:
+    """The iterates ``a_k``, ``w_k`` of one engine run."""
+
     a: list
     w: list
 
@@ -107,6 +109,7 @@ class MPState:
 
 
 def mp_state(cfg: Configuration, k: int) -> MPState:
+    """The quantities of eq. 11-15, 62 at step ``k`` of the 50-digit trajectory."""
     p = cfg.problem
     a, w = _mp_iterates(cfg, k)
     _, w1 = _mp_iterates(cfg, k + 1)
@@ -175,7 +178,7 @@ def step_quantities(cfg: Configuration, tr: Trajectory, k: int) -> StepQ:
                  16 * p.d * UNIT * S, tol_t)
 
 
-def _along(cfg: Configuration, fn, steps: int = STEPS) -> Outcome:
+def along_trajectory(cfg: Configuration, fn, steps: int = STEPS) -> Outcome:
     """Apply ``fn(k, StepQ) -> (ok, borderline, info)`` at every step; borderline steps are
     re-decided by ``fn.mp(k)`` when given."""
     tr = trajectory(cfg, steps)
@@ -194,7 +197,7 @@ def _along(cfg: Configuration, fn, steps: int = STEPS) -> Outcome:
     return Outcome(True, worst)
 
 
-def _norm_tol(p: OLSProblem, q: StepQ) -> float:
+def norm_tolerance(p: OLSProblem, q: StepQ) -> float:
     """H-norm rounding of the residual vectors: ``sqrt(lambda_max)`` times ``tol_vec``."""
     return float(np.sqrt(p.lambda_max)) * q.tol_vec
 
@@ -227,7 +230,7 @@ def la22_holds(cfg: Configuration, reading: str = "L-A.22") -> Outcome:
         dl = p.lambda_max * cfg.eps * abs(q.a) * q.e_norm / q.sigma**2
         rs = float(spectral_radius(q.eps_hat, pair)) if p.d > 1 else 0.0
         rho = p.rho(q.eps_hat)
-        tol = 2 * _norm_tol(p, q) + 4 * p.d * UNIT * abs(q.eps_hat) * p.lambda_max * q.e_norm
+        tol = 2 * norm_tolerance(p, q) + 4 * p.d * UNIT * abs(q.eps_hat) * p.lambda_max * q.e_norm
         tol *= 2 + dl
         if reading == "L-A.22":
             lhs, rhs = (1 - dl) * en1, (rs + dl) * q.e_norm
@@ -248,7 +251,7 @@ def la22_holds(cfg: Configuration, reading: str = "L-A.22") -> Outcome:
             return _mp_la22(cfg, k, reading)
 
     fn.mp = mp_fn
-    return _along(cfg, fn)
+    return along_trajectory(cfg, fn)
 
 
 def _mp_la22(cfg, k, reading):
@@ -265,9 +268,13 @@ def _mp_la22(cfg, k, reading):
                                                       "delta_k": float(s.delta)}
 
 
-def _prop(claim_id: str, holds, ctx, statement: str, tolerance: str, n=(20, 400),
-          strategy=None, key: str = "", correction=None) -> MethodResult:
-    return check_property(claim_id, strategy if strategy is not None else rate_configs(), holds, ctx, statement=statement,
+def trajectory_property(claim_id: str, holds, ctx, statement: str, tolerance: str,
+                        n=(20, 400), strategy=None, key: str = "",
+                        correction=None) -> MethodResult:
+    """Run the property ``holds`` over drawn configurations (:func:`rate_configs`) with
+    ``bnverify.properties.check_property``."""
+    strategy = strategy if strategy is not None else rate_configs()
+    return check_property(claim_id, strategy, holds, ctx, statement=statement,
                           tolerance=tolerance, max_examples=ctx.n(*n), key_suffix=key,
                           correction=correction)
 

@@ -35,25 +35,25 @@ from hypothesis import strategies as st
 from bnverify import linalg_mp as L
 from bnverify.claims import Correction, MethodResult, Replay, certify, check
 from bnverify.exact_replay import (
-    _almost_all,
-    _exact_hessian,
-    _replay_minimiser_hessian,
-    _s,
-    _sympy_config,
     dot,
+    exact_hessian,
+    exact_text,
     mv,
     problem,
     q,
+    replay_almost_all,
+    replay_minimiser_hessian,
+    sympy_config,
 )
 from bnverify.hessian_fd import ZERO_EIG_RTOL, Point, fd_gradient_at, fd_hessian_at, hessian_points
 from bnverify.hstar import (
-    _PV,
     EQ_RTOL,
-    _aa_result,
-    _eq,
-    _mult,
-    _problems,
+    ProblemVector,
+    almost_all_result,
     eigen_data,
+    hstar_problems,
+    mp_equal,
+    multiplicity,
     problem_and_eps,
     spectra_mp,
 )
@@ -67,14 +67,14 @@ from bnverify.objective_points import (
     sample_objective,
 )
 from bnverify.probes import (
-    _bn_loss_np,
-    _cex,
-    _hdiag,
-    _hstar_probe,
-    _jitter,
-    _jitter_h,
-    _seed,
-    _spectral,
+    bn_loss_np,
+    h_diagonal,
+    hstar_probe,
+    jitter,
+    jitter_h,
+    probe_seed,
+    refuting_counterexample,
+    spectral_probe_of,
 )
 from bnverify.properties import Outcome, check_property
 from bnverify.severity import Severity, neighbourhood, probe
@@ -82,7 +82,6 @@ from bnverify.strategies import log_floats, problems, unit_vectors
 from bnverify.symbolic import algebra as A
 from bnverify.symbolic import objective as O
 from bnverify.symbolic.claims_support import (
-    _J,
     beta,
     d_,
     explicit_saddle_charpoly_ok,
@@ -92,6 +91,7 @@ from bnverify.symbolic.claims_support import (
     s_,
     saddle_charpoly,
     saddle_hessian,
+    sym_objective,
 )
 from bnverify.symbolic.derivation import Derivation, derivation
 from bnverify.symbolic.explicit import Instance
@@ -368,9 +368,9 @@ def interlacing_holds(p: OLSProblem, strict_first: bool = True, strict_all: bool
     strict (a deliberately wrong variant for the mutation test)."""
     lam, ls = spectra_mp(p)
     sc = lam[-1]
-    ok = _eq(ls[0], 0, sc)
+    ok = mp_equal(ls[0], 0, sc)
     if strict_first:
-        ok = ok and lam[0] > 0 and not _eq(lam[0], 0, sc)
+        ok = ok and lam[0] > 0 and not mp_equal(lam[0], 0, sc)
     worst = mpmath.mpf(0)
     for i in range(p.d):
         if i >= 1:
@@ -390,7 +390,7 @@ def interlacing_holds(p: OLSProblem, strict_first: bool = True, strict_all: bool
 def check_interlacing(ctx) -> MethodResult:
     """L-A.1: interlacing at 50 digits on repeated / clustered / equal-extreme spectra."""
     return check_property(
-        "L-A.1", _problems(), interlacing_holds, ctx,
+        "L-A.1", hstar_problems(), interlacing_holds, ctx,
         statement="0 = lambda_1(H*) < lambda_1(H) <= lambda_2(H*) <= ... <= lambda_d(H)",
         tolerance="50-digit eigenvalues; ties within 1e-35 lambda_max count as equal",
         max_examples=ctx.n(20, 500))
@@ -403,10 +403,10 @@ def problem_and_vector(draw, min_d: int = 1, max_d: int = 12):
     kind = draw(st.sampled_from(("generic", "parallel-u", "near-u")))
     v = draw(unit_vectors(p.d))
     x = {"generic": v, "parallel-u": 2.0 * p.u, "near-u": p.u + 1e-6 * v}[kind]
-    return _PV(p, np.asarray(x, dtype=float), kind)
+    return ProblemVector(p, np.asarray(x, dtype=float), kind)
 
 
-def e25_holds(pv: _PV, sign: int = -1) -> Outcome:
+def e25_holds(pv: ProblemVector, sign: int = -1) -> Outcome:
     """Eq. (25): ``x^T H* x = x^T H x - (x^T H u)^2/(u^T H u)`` in ``[0, x^T H x]``.  Both sides
     are sums of terms bounded by ``lambda_max ||x||^2``; rounding ``<= 8 d u lambda_max ||x||^2``.
     ``sign = +1`` is a wrong variant (mutation)."""
@@ -419,7 +419,7 @@ def e25_holds(pv: _PV, sign: int = -1) -> Outcome:
     return Outcome(ok, {"lhs": lhs, "rhs": rhs, "tolerance": tol})
 
 
-def e26_holds(pv: _PV, shift: float = 0.0) -> Outcome:
+def e26_holds(pv: ProblemVector, shift: float = 0.0) -> Outcome:
     """Eq. (26): ``x^T H* x = min_t ||x - t u||_H^2``.  The minimum is taken from the function
     itself: ``f(t) = ||x - t u||_H^2`` is a quadratic, determined by ``f(-1), f(0), f(1)``; its
     minimum is ``f(0) - (f(1) - f(-1))^2 / (8 (f(1) + f(-1) - 2 f(0))/2)``.  Rounding
@@ -470,7 +470,7 @@ def problem_vector_eps(draw):
     return pv
 
 
-def ca6_holds(pv: _PV, rho_fn=None) -> Outcome:
+def ca6_holds(pv: ProblemVector, rho_fn=None) -> Outcome:
     """Cor. A.6: ``||(I - eps H*) x||_{H*} <= rho*(I - eps H*) ||x||_{H*}`` for every real eps
     (the seminorm read with its square root), compared squared; tolerances below."""
     p, x, eps = pv.p, pv.x, pv.eps
@@ -512,11 +512,11 @@ def ca5_holds(p: OLSProblem, corrected: bool = False) -> Outcome:
     lam, ls = spectra_mp(p)
     kstar, kap = ls[-1] / ls[1], lam[-1] / lam[0]
     ineq = kstar <= kap * (1 + EQ_RTOL)
-    equal = _eq(kstar * lam[0], lam[-1], lam[-1])
+    equal = mp_equal(kstar * lam[0], lam[-1], lam[-1])
     if corrected:
         perp1 = bool(np.all(ue[lam_np == lam_np[0]] == 0))
         perpd = bool(np.all(ue[lam_np == lam_np[-1]] == 0))
-        cond = (perp1 or _mult(lam_np, lam_np[0]) > 1) and (perpd or _mult(lam_np, lam_np[-1]) > 1)
+        cond = (perp1 or multiplicity(lam_np, lam_np[0]) > 1) and (perpd or multiplicity(lam_np, lam_np[-1]) > 1)
     else:
         cond = bool(ue[0] == 0 and ue[-1] == 0)
     return Outcome(bool(ineq and equal == cond),
@@ -533,7 +533,7 @@ def check_ca5(ctx) -> MethodResult:
 
     def corr(_x):
         r = check_property(
-            "C-A.5", _problems(2), lambda p: ca5_holds(p, corrected=True), ctx,
+            "C-A.5", hstar_problems(2), lambda p: ca5_holds(p, corrected=True), ctx,
             statement="kappa* = kappa iff (u ⟂ E(lambda_1) or lambda_1 repeated) and (u ⟂ "
                       "E(lambda_d) or lambda_d repeated)",
             tolerance="50-digit spectra, equality to 1e-35", max_examples=ctx.n(25, 600),
@@ -545,13 +545,13 @@ def check_ca5(ctx) -> MethodResult:
             "lambda_d are simple.", r.verdict, r.evidence)
 
     return check_property(
-        "C-A.5", _problems(2), ca5_holds, ctx,
+        "C-A.5", hstar_problems(2), ca5_holds, ctx,
         statement="kappa* <= kappa, equality iff u ⟂ span{v1, vd}",
         tolerance="50-digit spectra, equality to 1e-35", max_examples=ctx.n(25, 600),
         correction=corr)
 
 
-def ca7_holds(pv: _PV, corrected: bool = False, strict_always: bool = False) -> Outcome:
+def ca7_holds(pv: ProblemVector, corrected: bool = False, strict_always: bool = False) -> Outcome:
     """Cor. A.7 (Eq. 28) at 50 digits: ``rho*(I - eps H*) <= rho(I - eps H)`` for ``eps > 0``,
     strict if ``u^T v_1 != 0`` and ``u^T v_d != 0`` (printed); ``corrected`` adds 'lambda_1 and
     lambda_d simple' to the strictness hypothesis; ``strict_always`` (mutation) demands strictness
@@ -564,10 +564,10 @@ def ca7_holds(pv: _PV, corrected: bool = False, strict_always: bool = False) -> 
         r = L.spectral_radius_mp(e, lam)
         rs = L.spectral_radius_mp(e, [ls[1], ls[-1]])
         ineq = rs <= r + EQ_RTOL
-        strict = rs < r and not _eq(rs, r, 1)
+        strict = rs < r and not mp_equal(rs, r, 1)
     hyp = bool(ue[0] != 0 and ue[-1] != 0)
     if corrected:
-        hyp = hyp and _mult(lam_np, lam_np[0]) == 1 and _mult(lam_np, lam_np[-1]) == 1
+        hyp = hyp and multiplicity(lam_np, lam_np[0]) == 1 and multiplicity(lam_np, lam_np[-1]) == 1
     if strict_always:
         hyp = True
     ok = ineq and (strict or not hyp)
@@ -602,7 +602,7 @@ def check_ca7(ctx) -> MethodResult:
 @check("C-A.7", method="monte-carlo")
 def check_ca7_aa(ctx) -> MethodResult:
     """C-A.7, '(28) strict for almost all u' (the (27) part is S3.Hstar-psd's check)."""
-    return _aa_result("C-A.7", ctx, "28", "(28) strict for almost all u (random u, 3 step sizes)")
+    return almost_all_result("C-A.7", ctx, "28", "(28) strict for almost all u (random u, 3 step sizes)")
 
 
 def _rational_spectrum(M: list[list[Fraction]]) -> list[Fraction] | None:
@@ -660,7 +660,7 @@ def replay_ca5(cex: dict[str, Any], res: MethodResult) -> Replay:
         "proof",
         "exact rational (fmpq_mat)",
         f"{_spec_text(lam, ls)}: kappa* = {kstar}, kappa = {kap} ({'equal' if kstar == kap else 'differ'}) "
-        f"while u^T v1 = {_s(ue[0])}, u^T vd = {_s(ue[-1])} (u ⟂ span{{v1, vd}}: {cond})",
+        f"while u^T v1 = {exact_text(ue[0])}, u^T vd = {exact_text(ue[-1])} (u ⟂ span{{v1, vd}}: {cond})",
         {"kappa_star": str(kstar), "kappa": str(kap), "u_perp": cond},
     )
 
@@ -682,35 +682,35 @@ def replay_ca7(cex: dict[str, Any], res: MethodResult) -> Replay:
         not holds,
         "proof",
         "exact rational (fmpq_mat)",
-        f"{_spec_text(lam, ls)}, eps = {_s(eps)}: rho* = {rs}, rho = {r} "
+        f"{_spec_text(lam, ls)}, eps = {exact_text(eps)}: rho* = {rs}, rho = {r} "
         f"({'not strict' if rs == r else 'strict' if rs < r else 'rho* > rho'}) while u^T v1 = "
-        f"{_s(ue[0])} != 0 and u^T vd = {_s(ue[-1])} != 0: {hyp}",
+        f"{exact_text(ue[0])} != 0 and u^T vd = {exact_text(ue[-1])} != 0: {hyp}",
         {"rho_star": str(rs), "rho": str(r), "hypothesis": hyp},
     )
 
 
 @certify("C-A.7", "monte-carlo")
 def replay_ca7_aa(cex: dict[str, Any], res: MethodResult) -> Replay:
-    return _almost_all(cex, "rho*(I - eps H*) < rho(I - eps H) (every eps > 0)")
+    return replay_almost_all(cex, "rho*(I - eps H*) < rho(I - eps H) (every eps > 0)")
 
 
 @certify("E22-23", "numeric")
 def replay_e22_hessian(cex: dict[str, Any], res: MethodResult) -> Replay:
-    return _replay_minimiser_hessian(cex, res)
+    return replay_minimiser_hessian(cex, res)
 
 
 @certify("A1.saddle-eigs", "numeric")
 def replay_saddle_eigs(cex: dict[str, Any], res: MethodResult) -> Replay:
     import sympy as sp
 
-    Hm, um, *_ = _sympy_config({**cex, "a0": 0.0, "w0": [0.0] * len(cex["u"]), "eps_a": 1.0,
+    Hm, um, *_ = sympy_config({**cex, "a0": 0.0, "w0": [0.0] * len(cex["u"]), "eps_a": 1.0,
                                 "eps": 1.0})
     if q(cex["a0"]) != 0:
         return Replay(None, "proof", "SymPy exact", "a0 != 0: not a saddle (0, w*)")
     w = sp.Matrix([sp.Rational(str(Fraction(str(x)))) for x in cex["w0"]])
     g = Hm * um
     w = w - ((w.T * g)[0] / (g.T * g)[0]) * g  # exactly on w^T g = 0 (the file's w to 1e-50)
-    Hes = _exact_hessian(Hm, um, sp.Integer(0), w)
+    Hes = exact_hessian(Hm, um, sp.Integer(0), w)
     d = len(um)
     null = d + 1 - Hes.rank(simplify=True)
     return Replay(
@@ -723,48 +723,48 @@ def replay_saddle_eigs(cex: dict[str, Any], res: MethodResult) -> Replay:
     )
 
 
-def _ca5_fails(p, _cex):
+def _ca5_fails(p, refuting_counterexample):
 
     return not ca5_holds(p)
 
 
 def _ca7_fails(p, cex):
-    from bnverify.hstar import _PV, almost_all_strict
+    from bnverify.hstar import ProblemVector, almost_all_strict
 
     eps = float(cex.get("eps", 2.0 / (p.lambda_min + p.lambda_max)))
-    return not (ca7_holds(_PV(p, np.zeros(p.d), "eps only", eps)) and almost_all_strict(p, "28"))
+    return not (ca7_holds(ProblemVector(p, np.zeros(p.d), "eps only", eps)) and almost_all_strict(p, "28"))
 
 
 @probe("C-A.5")
 def _probe_ca5(cr, ctx):
-    return _spectral(_ca5_fails)(cr, ctx)
+    return spectral_probe_of(_ca5_fails)(cr, ctx)
 
 
 @probe("C-A.7")
 def _probe_ca7(cr, ctx):
-    return _spectral(_ca7_fails)(cr, ctx)
+    return spectral_probe_of(_ca7_fails)(cr, ctx)
 
 
 @probe("E22-23")
 def _probe_e22_23(cr, ctx):
-    return _hstar_probe(cr, ctx)
+    return hstar_probe(cr, ctx)
 
 
 @probe("A1.saddle-eigs")
 def _saddle(cr, ctx):
     """'d - 2 repeated zero' eigenvalues of the (d+1)x(d+1) saddle Hessian: computed on perturbed
     saddles (w ⟂ g) under both countings of d."""
-    cex = _cex(cr, "numeric") or _cex(cr)
+    cex = refuting_counterexample(cr, "numeric") or refuting_counterexample(cr)
     if cex is None or not ("w" in cex or "w0" in cex):
         return None
-    h0, u0 = _hdiag(cex), np.asarray(cex["u"], dtype=float)
+    h0, u0 = h_diagonal(cex), np.asarray(cex["u"], dtype=float)
     w00 = np.asarray([float(x) for x in cex.get("w", cex.get("w0"))])
     zeros_seen: list[int] = []
 
     def counts(rng, radius):
-        h, u = _jitter_h(h0, rng, radius), _jitter(u0, rng, radius)
+        h, u = jitter_h(h0, rng, radius), jitter(u0, rng, radius)
         g = h * u
-        w = _jitter(w00, rng, radius)
+        w = jitter(w00, rng, radius)
         w = w - (w @ g) / (g @ g) * g  # a saddle: w^T g = 0
         sig = np.sqrt(w @ (h * w))
         d = len(u)
@@ -777,9 +777,9 @@ def _saddle(cr, ctx):
         return d, z
 
     nb_a = neighbourhood(lambda rng, rad: (lambda dz: dz[1] != dz[0] - 2)(counts(rng, rad)),
-                         seed=_seed(ctx))
+                         seed=probe_seed(ctx))
     nb_b = neighbourhood(lambda rng, rad: (lambda dz: dz[1] != (dz[0] + 1) - 2)(counts(rng, rad)),
-                         seed=_seed(ctx))
+                         seed=probe_seed(ctx))
     ra = "refuted" if nb_a.failing else "verified"
     rb = "refuted" if nb_b.failing else "verified"
     return Severity(
@@ -795,14 +795,14 @@ def _saddle(cr, ctx):
 @probe("E16")
 def _e16(cr, ctx):
     """Eq. (7) minus Eq. (16) on perturbed (a, w) with noisy data: a constant noise/2?"""
-    rng = np.random.default_rng([_seed(ctx), 16])
+    rng = np.random.default_rng([probe_seed(ctx), 16])
     h, u, noise = np.array([1.0, 3.0]), np.array([0.6, -0.8]), 1.0
     diffs = []
     for _ in range(8):
         a, w = rng.standard_normal(), rng.standard_normal(2)
         s = np.sqrt(w @ (h * w))
         j7 = 0.5 * (u @ (h * u) + noise - 2 * a * (w @ (h * u)) / s + a * a)
-        diffs.append(j7 - _bn_loss_np(h, u, a, w))
+        diffs.append(j7 - bn_loss_np(h, u, a, w))
     const = bool(np.ptp(diffs) < 1e-12)
     return Severity(
         "reading",
@@ -902,7 +902,7 @@ def e16(D: Derivation) -> None:
     "extraction '-a g + [a/sigma^3] (wT g)Hw').",
 )
 def e17_18(D: Derivation) -> None:
-    J = _J()
+    J = sym_objective()
     D.step("Objective (Eq. 16, derived in E16):", J, lhs="J")
     Ja, Jw = O.gradient(J)
     D.step("d/da (SymPy diff):", Ja, lhs="\\partial_a J")
@@ -960,7 +960,7 @@ A22_PRINTED = (
     "(w^T g/sigma^2) H w), d2J/da2 = 1.",
 )
 def e19_21(D: Derivation) -> None:
-    J = _J()
+    J = sym_objective()
     Hs = O.hessian(J)
     D.step("Differentiate dJ/da once more in a:", Hs.aa, lhs="\\partial_a^2 J")
     D.step("grad_w of dJ/da = -y/sigma + a:", Hs.aw, lhs="A_{21} = \\nabla_w \\partial_a J")
@@ -1124,7 +1124,7 @@ def e22_23(D: Derivation) -> None:
         sp.sign(astar),
     )
     del unorm2
-    Jmin = sp.simplify(A.substitute_vector(_J(), "w", u * s_).subs(a, astar))
+    Jmin = sp.simplify(A.substitute_vector(sym_objective(), "w", u * s_).subs(a, astar))
     D.compare(
         "J(a*, w*) = 0 = min of (16) (global minimum)", D.printed("J min", sp.Integer(0)), Jmin
     )

@@ -17,12 +17,12 @@ import numpy as np
 import sympy as sp
 
 from bnverify.claims import CheckContext, Correction, MethodResult, check
-from bnverify.nets_support import NO_TORCH, _torch_ok
-from bnverify.probes import _cex, _rw_probe
+from bnverify.nets_support import NO_TORCH, torch_ok
+from bnverify.probes import refuting_counterexample, rw_probe
 from bnverify.severity import probe
 from bnverify.symbolic import algebra as A
 from bnverify.symbolic import objective as O
-from bnverify.symbolic.claims_support import _scaling_counterexample_r_negative
+from bnverify.symbolic.claims_support import scaling_counterexample_r_negative
 from bnverify.symbolic.derivation import Derivation, derivation
 from bnverify.symbolic.explicit import Instance
 
@@ -137,17 +137,17 @@ A9_READING = (
 @check("L-A.9", method="network", reading=A9_READING)
 def check_a9(ctx: CheckContext) -> MethodResult:
     """Lemma A.9 (eq. 29-33) on network (2): {w0, eps, *} ~ {r w0, r^2 eps, *}."""
-    if not _torch_ok():
+    if not torch_ok():
         return MethodResult("skipped", "network", NO_TORCH)
     return verdict_a9(a9_experiment(ctx.profile, ctx.seed))
 
 
 @probe("L-A.9")
 def _la9(cr, ctx):
-    cex = _cex(cr, "symbolic") or _cex(cr)
+    cex = refuting_counterexample(cr, "symbolic") or refuting_counterexample(cr)
     if cex is None or "w0" not in cex:
         return None
-    return _rw_probe(cex, ctx)
+    return rw_probe(cex, ctx)
 
 
 r_ = sp.Symbol("r", positive=True)
@@ -207,7 +207,7 @@ def l_a9(D: Derivation) -> None:
         "of eps (for OLS, h = (a/sigma) H w - g turns this into Eq. (10)).  The sign does not affect "
         "the scaling law; the extraction may have lost it."
     )
-    ce = _scaling_counterexample_r_negative()
+    ce = scaling_counterexample_r_negative()
     D.counterexample(ce[0], ce[1], confirmed=ce[2])
 
     def exact(d: int) -> bool:

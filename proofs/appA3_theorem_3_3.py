@@ -43,9 +43,9 @@ from bnverify.convergence import (
 )
 from bnverify.convergence_harness import t33_verdict, t331_batch
 from bnverify.dynamics.batched import step
-from bnverify.exact_replay import _steps, _sympy_config
+from bnverify.exact_replay import exact_steps, sympy_config
 from bnverify.model import OLSProblem
-from bnverify.probes import _cex, _hdiag, _jitter, _jitter_h, _seed
+from bnverify.probes import h_diagonal, jitter, jitter_h, probe_seed, refuting_counterexample
 from bnverify.properties import Outcome, check_property
 from bnverify.severity import Severity, classify, neighbourhood, probe
 from bnverify.strategies import (
@@ -55,10 +55,10 @@ from bnverify.strategies import (
 )
 from bnverify.symbolic import algebra as A
 from bnverify.symbolic import objective as O
-from bnverify.symbolic.claims_support import _J
+from bnverify.symbolic.claims_support import sym_objective
 from bnverify.symbolic.derivation import Derivation, derivation
 from bnverify.symbolic.explicit import Instance
-from bnverify.trajectories import STEPS, _along, _norm_tol, _prop
+from bnverify.trajectories import STEPS, along_trajectory, norm_tolerance, trajectory_property
 
 a, sigma, y, w, u = A.a, A.sigma, A.y, A.w, A.u
 UNIT = float(np.finfo(float).eps)  # unit roundoff 2^-52 (the spacing of doubles at 1)
@@ -825,8 +825,8 @@ def c16_construction(ctx: CheckContext) -> MethodResult:
 def replay_la10(cex: dict[str, Any], res: MethodResult) -> Replay:
     import sympy as sp
 
-    Hm, um, a0, w0, ea, e = _sympy_config(cex)
-    (_, _), (a1, w1) = _steps(Hm, um, a0, w0, ea, e, 1)
+    Hm, um, a0, w0, ea, e = sympy_config(cex)
+    (_, _), (a1, w1) = exact_steps(Hm, um, a0, w0, ea, e, 1)
     fixed = sp.simplify(a1 - a0) == 0 and all(sp.simplify(x) == 0 for x in (w1 - w0))
     if not fixed:
         return Replay(None, "proof", "SymPy exact", f"(a1, w1) != (a0, w0): a1 = {a1}")
@@ -851,18 +851,18 @@ def e35_38_holds(cfg: Configuration, sign: int = -1) -> Outcome:
     def fn(k, q, tr):
         y = float(q.w @ p.g)
         qk = c0 + sign * y * y / q.sigma**2
-        tol_q = 16 * p.d * UNIT * (c0 + y * y / q.sigma**2) * (1 + p.kappa) + 2 * q.e_norm * _norm_tol(p, q)
+        tol_q = 16 * p.d * UNIT * (c0 + y * y / q.sigma**2) * (1 + p.kappa) + 2 * q.e_norm * norm_tolerance(p, q)
         ok1 = abs(qk - q.e_norm**2) <= tol_q and qk >= -tol_q
         t1 = float(q.w1 @ p.g) / float(q.w1 @ p.H @ q.w1)
         en1 = p.norm_H(p.u - t1 * q.w1)
         rho = p.rho(q.eps_hat)
-        tol_e = 2 * _norm_tol(p, q) + 4 * p.d * UNIT * abs(q.eps_hat) * p.lambda_max * q.e_norm
+        tol_e = 2 * norm_tolerance(p, q) + 4 * p.d * UNIT * abs(q.eps_hat) * p.lambda_max * q.e_norm
         tol2 = 2 * (rho * q.e_norm + tol_e) * tol_e
         ok2 = en1**2 <= rho**2 * q.e_norm**2 + tol2
         return ok1 and ok2, False, {"q_formula": qk, "e_norm_sq": q.e_norm**2, "tol_q": tol_q,
                                     "q_next": en1**2, "rho2_q": rho**2 * q.e_norm**2}
 
-    return _along(cfg, fn)
+    return along_trajectory(cfg, fn)
 
 
 def e40_holds(cfg: Configuration, power: int = 2) -> Outcome:
@@ -891,14 +891,14 @@ def e40_holds(cfg: Configuration, power: int = 2) -> Outcome:
         return abs(lhs - rhs) <= tol and ok41, False, {
             "lhs": lhs, "rhs_40": rhs, "rhs_41": n0 + acc["sum"], "tolerance": tol}
 
-    return _along(cfg, fn)
+    return along_trajectory(cfg, fn)
 
 
 @check("E35-38", method="property",
        reading="Eq. (35)-(38): e_k, q_k := u^T H u - (w_k^T g)^2/sigma_k^2 = ||e_k||_H^2 >= 0, "
                "eps^_k as Eq. (11), q_{k+1} <= rho(I - eps^_k H)^2 q_k.")
 def check_e35_38(ctx) -> MethodResult:
-    return _prop("E35-38", e35_38_holds, ctx,
+    return trajectory_property("E35-38", e35_38_holds, ctx,
                  f"q_k = ||e_k||_H^2 >= 0 and q_(k+1) <= rho^2 q_k along {STEPS} steps",
                  "cancellation bound 16 d u (u^T H u + y^2/sigma^2)(1 + kappa); squared Eq. 13 margin")
 
@@ -907,7 +907,7 @@ def check_e35_38(ctx) -> MethodResult:
        reading="Eq. (40)-(41): ||w_{k+1}||^2 = ||w_k||^2 + eps^2 (a_k^2/sigma_k^2) ||H e_k||^2 "
                "and its telescoped sum from ||w_0||^2.")
 def check_e40(ctx) -> MethodResult:
-    return _prop("E40", e40_holds, ctx, f"Eq. (40) per step and (41) summed, {STEPS} steps",
+    return trajectory_property("E40", e40_holds, ctx, f"Eq. (40) per step and (41) summed, {STEPS} steps",
                  "16 d u (||w_(k+1)||^2 + ...): the step's rounding is not orthogonal to w_k")
 
 
@@ -917,14 +917,14 @@ def _la10(cr, ctx):
     w0 = u as stated; the statement fails where |a_k| stays bounded over 80 steps."""
     from bnverify.dynamics.batched import step
 
-    cex = _cex(cr)
+    cex = refuting_counterexample(cr)
     if cex is None:
         return None
-    h0, u0, ea0 = _hdiag(cex), np.asarray(cex["u"], dtype=float), float(cex["eps_a"])
+    h0, u0, ea0 = h_diagonal(cex), np.asarray(cex["u"], dtype=float), float(cex["eps_a"])
     eps = float(cex.get("eps", 1.0))
 
     def one(rng, radius):
-        h, u = _jitter_h(h0, rng, radius), _jitter(u0, rng, radius)
+        h, u = jitter_h(h0, rng, radius), jitter(u0, rng, radius)
         ea = max(ea0 * (1 + radius * rng.standard_normal()), 2.0 + 1e-9)
         p = OLSProblem(h, u)
         a, w = 1.0, u.copy()
@@ -937,7 +937,7 @@ def _la10(cr, ctx):
         return True
 
     C = float(np.sqrt(u0 @ (h0 * u0)))
-    return classify(neighbourhood(one, seed=_seed(ctx)),
+    return classify(neighbourhood(one, seed=probe_seed(ctx)),
                     f"where sqrt(u^T H u) = a0 = 1 (here {C:g}: a0 is then the fixed point of the "
                     "a-update; a measure-zero set of (H, u))")
 
@@ -961,7 +961,7 @@ def _ca16(cr, ctx):
     "e_k = u - (w_k^T g/sigma_k^2) w_k.",
 )
 def e40(D: Derivation) -> None:
-    J = _J()
+    J = sym_objective()
     a1, w1 = O.bngd_step(J)
     D.step("One gradient step on w (BNGD, Eq. 10, derived as GD on J in E81):", w1, lhs="w_{k+1}")
     e = u - w * (y / sigma**2)

@@ -24,7 +24,7 @@ from bnverify.convergence import (
 )
 from bnverify.dynamics.batched import step
 from bnverify.model import OLSProblem
-from bnverify.probes import _boundary_severity
+from bnverify.probes import boundary_severity
 from bnverify.properties import Outcome, check_property, monte_carlo_result
 from bnverify.severity import Severity, probe
 from bnverify.strategies import problems
@@ -292,5 +292,5 @@ def a19_boundary_check(ctx: CheckContext, result: dict[str, Any] | None = None,
 
 @probe("L-A.18-20")
 def _a18_20_severity(cr: Any, ctx: Any) -> Severity | None:
-    return _boundary_severity(cr, "d = 1, eps = eps_a = 1",
+    return boundary_severity(cr, "d = 1, eps = eps_a = 1",
                               "d >= 2 (all eps >= 1) and d = 1 with eps > 1 hold (exact)")

@@ -29,7 +29,7 @@ from bnverify.convergence import (
     trajectory_scalars,
 )
 from bnverify.model import OLSProblem
-from bnverify.probes import _cex, _hdiag, _jitter, _jitter_h, _seed
+from bnverify.probes import h_diagonal, jitter, jitter_h, probe_seed, refuting_counterexample
 from bnverify.properties import Outcome, check_property
 from bnverify.severity import classify, neighbourhood, probe
 from bnverify.strategies import (
@@ -39,18 +39,18 @@ from bnverify.strategies import (
 )
 from bnverify.symbolic import algebra as A
 from bnverify.symbolic import objective as O
-from bnverify.symbolic.claims_support import _J
+from bnverify.symbolic.claims_support import sym_objective
 from bnverify.symbolic.derivation import Derivation, derivation
 from bnverify.symbolic.explicit import Instance
 from bnverify.trajectories import (
     STEPS,
     TOL_INEQ,
     Trajectory,
-    _along,
-    _prop,
+    along_trajectory,
     la22_holds,
     rate_configs,
     trajectory,
+    trajectory_property,
 )
 
 a, sigma, y, w, u = A.a, A.sigma, A.y, A.w, A.u
@@ -223,7 +223,7 @@ def e70_holds(cfg: Configuration, sign: int = 1) -> Outcome:
         ok = abs(ln - rn) <= tol and abs(J7 - (ln / 2 + p.noise / 2)) <= tolJ + tol
         return ok, False, {"e_tilde_sq": ln, "e_sq_plus": rn, "tolerance": tol, "J7": J7}
 
-    return _along(cfg, fn)
+    return along_trajectory(cfg, fn)
 
 
 def e71_constant(cfg: Configuration, tr: Trajectory) -> float:
@@ -269,7 +269,7 @@ def e71_holds(cfg: Configuration, c0_scale: float = 1.0) -> Outcome:
        reading="Eq. (70): with e~_k := u - (a_k/sigma_k) w_k, ||e~_k||_H^2 = ||e_k||_H^2 + "
                "(a_k - w_k^T g/sigma_k)^2, and J_k = ||e~_k||_H^2/2 (noise-free; + noise/2).")
 def check_e70(ctx) -> MethodResult:
-    return _prop("E70", e70_holds, ctx, f"Eq. (70) and J_k (Eq. 7) = ||e~||^2/2 along {STEPS} steps",
+    return trajectory_property("E70", e70_holds, ctx, f"Eq. (70) and J_k (Eq. 7) = ||e~||^2/2 along {STEPS} steps",
                  "norm rounding of e~, e; cancellation bound of the closed form (7)")
 
 
@@ -280,7 +280,7 @@ def check_e70(ctx) -> MethodResult:
                "||w_0||^2); the empirical constant is reported. Existence is implied along the "
                "sampled finite trajectories only.")
 def check_e71(ctx) -> MethodResult:
-    res = _prop("E71", e71_holds, ctx,
+    res = trajectory_property("E71", e71_holds, ctx,
                 f"Eq. (71) with C0 = 2 eps kappa ||u||_H max|a_k|/||w_0||^2 along {STEPS} steps",
                 "16 d u times the terms (rounding of w^T g/sigma)")
     # how tight is the proof's constant?  empirical C0 / C0_57 on a few seeded configurations
@@ -314,26 +314,26 @@ LA22_READING = (
 
 @check("L-A.22", method="property", reading=LA22_READING)
 def check_la22(ctx) -> MethodResult:
-    return _prop("L-A.22", la22_holds, ctx, f"Eq. (62) along {STEPS} engine steps", TOL_INEQ)
+    return trajectory_property("L-A.22", la22_holds, ctx, f"Eq. (62) along {STEPS} engine steps", TOL_INEQ)
 
 
 @probe("L-A.23")
 def _la23(cr, ctx):
     from bnverify.strategies import Configuration
 
-    cex = _cex(cr)
+    cex = refuting_counterexample(cr)
     if cex is None:
         return None
-    h0, u0 = _hdiag(cex), np.asarray(cex["u"], dtype=float)
+    h0, u0 = h_diagonal(cex), np.asarray(cex["u"], dtype=float)
 
     def one(rng, radius):
-        p = OLSProblem(_jitter_h(h0, rng, radius), _jitter(u0, rng, radius))
-        w0 = _jitter(np.asarray(cex["w0"], dtype=float), rng, radius)
+        p = OLSProblem(jitter_h(h0, rng, radius), jitter(u0, rng, radius))
+        w0 = jitter(np.asarray(cex["w0"], dtype=float), rng, radius)
         a0 = float(cex["a0"]) * (1 + radius * rng.standard_normal())
         cfg = Configuration(p, a0, w0, float(cex["eps_a"]), float(cex["eps"]), "perturbed")
         return not a23_holds(cfg)
 
-    return classify(neighbourhood(one, n=8, seed=_seed(ctx)), "at the drawn trajectory",
+    return classify(neighbourhood(one, n=8, seed=probe_seed(ctx)), "at the drawn trajectory",
                     "on an open set (a strict violation of Eq. 72, not a boundary case)")
 
 
@@ -355,7 +355,7 @@ def e70(D: Derivation) -> None:
     )
     rhs = D.printed("right side", e.hdot(e) + (a - y / sigma) ** 2)
     D.compare("||e~||_H^2 (70)", rhs, lhs)
-    D.compare("J = ||e~||_H^2/2 (J of Eq. 16)", D.printed("loss", lhs / 2), _J())
+    D.compare("J = ||e~||_H^2/2 (J of Eq. 16)", D.printed("loss", lhs / 2), sym_objective())
     D.remark(
         "With the objective of Eq. (7) and noisy data, J_k = ||e~_k||_H^2/2 + (c - u^T H u)/2 "
         "(see E16)."

@@ -27,7 +27,7 @@ from bnverify.convergence import (
 from bnverify.dynamics.batched import step
 from bnverify.exact_replay import dot, mv, problem, q
 from bnverify.model import OLSProblem
-from bnverify.probes import _cex, _hdiag, _jitter, _jitter_h, _seed
+from bnverify.probes import h_diagonal, jitter, jitter_h, probe_seed, refuting_counterexample
 from bnverify.properties import Outcome, check_property
 from bnverify.severity import classify, neighbourhood, probe
 from bnverify.strategies import Configuration, configurations
@@ -308,18 +308,18 @@ def replay_e74(cex: dict[str, Any], res: MethodResult) -> Replay:
 def _e74(cr, ctx):
     from bnverify.strategies import Configuration
 
-    cex = _cex(cr, "property-74") or _cex(cr)
+    cex = refuting_counterexample(cr, "property-74") or refuting_counterexample(cr)
     if cex is None or "w0" not in cex:
         return None
-    h0, u0 = _hdiag(cex), np.asarray(cex["u"], dtype=float)
+    h0, u0 = h_diagonal(cex), np.asarray(cex["u"], dtype=float)
 
     def one(rng, radius):
-        p = OLSProblem(_jitter_h(h0, rng, radius), _jitter(u0, rng, radius))
-        w0 = _jitter(np.asarray(cex["w0"], dtype=float), rng, radius)
+        p = OLSProblem(jitter_h(h0, rng, radius), jitter(u0, rng, radius))
+        w0 = jitter(np.asarray(cex["w0"], dtype=float), rng, radius)
         a0 = float(cex["a0"]) * (1 + radius * rng.standard_normal())
         eps = float(cex["eps"]) * (1 + radius * rng.standard_normal())
         cfg = Configuration(p, a0, w0, float(cex["eps_a"]), eps, "perturbed")
         return not e74_bounds_hold(cfg)
 
-    return classify(neighbourhood(one, n=8, seed=_seed(ctx)), "at the drawn configuration",
+    return classify(neighbourhood(one, n=8, seed=probe_seed(ctx)), "at the drawn configuration",
                     "on an open set (the printed lower constant of Eq. 74 is too large)")

@@ -25,7 +25,7 @@ from bnverify.objective_points import (
     MC_SAMPLES,
     MC_Z,
     ObjectivePoint,
-    _grad_small,
+    gradient_small,
     minimizer_holds,
     objective_points,
     sample_objective,
@@ -34,7 +34,6 @@ from bnverify.properties import Outcome, check_property
 from bnverify.symbolic import algebra as A
 from bnverify.symbolic import objective as O
 from bnverify.symbolic.claims_support import (
-    _J,
     beta,
     explicit_saddle_charpoly_ok,
     minimizer_derivation,
@@ -42,6 +41,7 @@ from bnverify.symbolic.claims_support import (
     s_,
     saddle_charpoly,
     saddle_hessian,
+    sym_objective,
 )
 from bnverify.symbolic.derivation import Derivation, derivation
 from bnverify.symbolic.explicit import Instance
@@ -95,7 +95,7 @@ def _signature(pt: Point) -> dict[str, Any]:
 def trivial_saddle_holds(pt: Point) -> Outcome:
     """S2.trivial-saddles: at ``a = 0, w^T g = 0`` the gradient vanishes and the Hessian is
     indefinite (a positive and a negative eigenvalue: neither minimum nor maximum)."""
-    crit, gerr = _grad_small(pt)
+    crit, gerr = gradient_small(pt)
     sig = _signature(pt)
     return Outcome(crit and sig["negative"] >= 1 and sig["positive"] >= 1,
                    {"gradient": gerr, **sig})
@@ -214,7 +214,7 @@ def _saddle_exact_gradient(d: int) -> bool:
     "points (neither local minima nor maxima); g != 0 (u != 0) is implicit.",
 )
 def trivial_saddles(D: Derivation) -> None:
-    Ja, Jw = O.gradient(_J())
+    Ja, Jw = O.gradient(sym_objective())
     D.step("Gradient (E17-18):", sp.Tuple(Ja, sp.Symbol("\\nabla_w J")), lhs="\\partial_a J")
     ga = Ja.subs({a: 0, y: 0})
     gw = Jw.subs({a: 0, y: 0}).simplify()
@@ -319,7 +319,7 @@ def minimizers(D: Derivation) -> None:
     D.compare(
         "a* for s < 0 (s -> -s)", D.printed("a* (s<0)", sp.sign(-s_) * sp.sqrt(nu)), astar_neg
     )
-    Jmin = sp.simplify(A.substitute_vector(_J(), "w", u * s_).subs(a, astar_pos))
+    Jmin = sp.simplify(A.substitute_vector(sym_objective(), "w", u * s_).subs(a, astar_pos))
     D.compare(
         "J(a*, w*) = 0 = inf J (J = ||u - (a/sigma) w||_H^2/2 >= 0)",
         D.printed("J min", sp.Integer(0)),

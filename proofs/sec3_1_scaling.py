@@ -34,8 +34,14 @@ import sympy as sp
 from hypothesis import strategies as st
 
 from bnverify.claims import Correction, MethodResult, Replay, certify, check
-from bnverify.exact_replay import _sympy_config
-from bnverify.probes import _cex, _parse, _rw_probe, _scaling_fails, _seed
+from bnverify.exact_replay import sympy_config
+from bnverify.probes import (
+    parse_fraction,
+    probe_seed,
+    refuting_counterexample,
+    rw_probe,
+    scaling_fails,
+)
 from bnverify.properties import check_property
 from bnverify.scaling_support import (
     EQUIV_RTOL,
@@ -47,7 +53,7 @@ from bnverify.scaling_support import (
 from bnverify.severity import Severity, classify, neighbourhood, probe
 from bnverify.strategies import Configuration, initial_w, log_floats, problems
 from bnverify.symbolic import algebra as A
-from bnverify.symbolic.claims_support import _scaling_counterexample_r_negative
+from bnverify.symbolic.claims_support import scaling_counterexample_r_negative
 from bnverify.symbolic.derivation import Derivation, derivation
 from bnverify.symbolic.explicit import Instance
 from bnverify.symbolic.scaling import bngd_exact
@@ -91,7 +97,7 @@ def _one_step(statement: str, base: tuple, other: tuple) -> Replay:
 def replay_p321(cex: dict[str, Any], res: MethodResult) -> Replay:
     import sympy as sp
 
-    Hm, um, a0, w0, ea, e = _sympy_config(cex)
+    Hm, um, a0, w0, ea, e = sympy_config(cex)
     mu, gamma, _, Q = _scaling(cex)
     if Q.T * Q != sp.eye(Q.shape[0]) or mu <= 0 or gamma == 0:
         return Replay(None, "proof", "SymPy exact", "Q^T Q != I, mu <= 0 or gamma = 0")
@@ -105,7 +111,7 @@ def replay_p321(cex: dict[str, Any], res: MethodResult) -> Replay:
 
 @certify("P3.2-2", "property")
 def replay_p322(cex: dict[str, Any], res: MethodResult) -> Replay:
-    Hm, um, a0, w0, ea, e = _sympy_config(cex)
+    Hm, um, a0, w0, ea, e = sympy_config(cex)
     _, _, r, _ = _scaling(cex)
     if r == 0:
         return Replay(None, "proof", "SymPy exact", "r = 0")
@@ -203,18 +209,18 @@ def check_p322(ctx) -> MethodResult:
 
 @probe("P3.2-1")
 def _p321(cr, ctx):
-    from bnverify.scaling_support import _sqrt_fraction
+    from bnverify.scaling_support import sqrt_fraction
 
-    cex = _cex(cr, "property")
+    cex = refuting_counterexample(cr, "property")
     if cex is None:
         return None
     com = cex.get("comment", "")
-    m = _sqrt_fraction(_parse(com, "mu", "1"))
-    g = _parse(com, "gamma", "2")
-    seed = _seed(ctx)
-    main = neighbourhood(lambda rng, rad: _scaling_fails(cex, "main", rng, rad, m, g, Fraction(1)),
+    m = sqrt_fraction(parse_fraction(com, "mu", "1"))
+    g = parse_fraction(com, "gamma", "2")
+    seed = probe_seed(ctx)
+    main = neighbourhood(lambda rng, rad: scaling_fails(cex, "main", rng, rad, m, g, Fraction(1)),
                          n=8, seed=seed)
-    app = neighbourhood(lambda rng, rad: _scaling_fails(cex, "appendix", rng, rad, Fraction(1),
+    app = neighbourhood(lambda rng, rad: scaling_fails(cex, "appendix", rng, rad, Fraction(1),
                                                         Fraction(4), Fraction(1)), n=8, seed=seed)
     sev = classify(main, "", "on an open set under both printed readings (main text sqrt(mu) Q u;"
                    f" appendix sqrt(gamma mu) Q u: {app.failing} of {app.n} perturbations with "
@@ -229,8 +235,8 @@ def _p321(cr, ctx):
 
 @probe("P3.2-2")
 def _p322(cr, ctx):
-    cex = _cex(cr, "property") or _cex(cr)
-    return None if cex is None else _rw_probe(cex, ctx)
+    cex = refuting_counterexample(cr, "property") or refuting_counterexample(cr)
+    return None if cex is None else rw_probe(cex, ctx)
 
 
 mu = sp.Symbol("mu", positive=True)
@@ -526,7 +532,7 @@ def p32_2(D: Derivation) -> None:
     )
     D.compare("eps' = r^2 eps", D.printed("eps scale", r**2 * eps), e_r)
     D.compare("a0' = a0 (t = 1)", D.printed("t", sp.Integer(1)), t_r)
-    ce = _scaling_counterexample_r_negative()
+    ce = scaling_counterexample_r_negative()
     D.counterexample(ce[0], ce[1], confirmed=ce[2])
     rp = sp.Symbol("r", positive=True)
     ok = D.compare(

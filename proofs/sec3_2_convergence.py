@@ -39,9 +39,16 @@ from bnverify.convergence import (
     unit_rows,
 )
 from bnverify.convergence_harness import t33_verdict, t331_batch
-from bnverify.exact_replay import _steps, _sympy_config
+from bnverify.exact_replay import exact_steps, sympy_config
 from bnverify.model import OLSProblem
-from bnverify.probes import _boundary_severity, _cex, _hdiag, _jitter, _jitter_h, _seed
+from bnverify.probes import (
+    boundary_severity,
+    h_diagonal,
+    jitter,
+    jitter_h,
+    probe_seed,
+    refuting_counterexample,
+)
 from bnverify.properties import Outcome, check_property, monte_carlo_result, upper_bound_95
 from bnverify.severity import Severity, neighbourhood, probe
 from bnverify.strategies import Configuration, configurations, log_floats
@@ -557,7 +564,7 @@ def a21_eps0_check(ctx: CheckContext, result: dict[str, Any] | None = None,
 
 @probe("T3.3-2")
 def _t33_2_severity(cr: Any, ctx: Any) -> Severity | None:
-    return _boundary_severity(cr, "eps = 0 (Thm. A.21 prints eps >= 0)",
+    return boundary_severity(cr, "eps = 0 (Thm. A.21 prints eps >= 0)",
                               "eps > 0 (as in Thm. 3.3(2)) passes the claim's monte-carlo method")
 
 
@@ -565,11 +572,11 @@ def _t33_2_severity(cr: Any, ctx: Any) -> Severity | None:
 def replay_norm_strict(cex: dict[str, Any], res: MethodResult) -> Replay:
     import sympy as sp
 
-    Hm, um, a0, w0, ea, e = _sympy_config(cex)
+    Hm, um, a0, w0, ea, e = sympy_config(cex)
     k0 = int((res.details.get("measured") or {}).get("step", 0))
     if k0 > 3:
         return Replay(None, "proof", "SymPy exact", f"violation at step {k0} > 3 not replayed")
-    it = _steps(Hm, um, a0, w0, ea, e, k0 + 1)
+    it = exact_steps(Hm, um, a0, w0, ea, e, k0 + 1)
     (_, wk), (_, wk1) = it[k0], it[k0 + 1]
     diff = sp.simplify((wk1.T * wk1)[0] - (wk.T * wk)[0])
     if diff.is_zero or (diff.is_number and diff.is_negative):
@@ -597,21 +604,21 @@ def _norm_monotone(cr, ctx):
     step must increase ||w||."""
     from bnverify.dynamics.batched import step
 
-    cex = _cex(cr)
+    cex = refuting_counterexample(cr)
     if cex is None:
         return None
-    h0, u0, w00 = _hdiag(cex), np.asarray(cex["u"], dtype=float), np.asarray(cex["w0"], float)
+    h0, u0, w00 = h_diagonal(cex), np.asarray(cex["u"], dtype=float), np.asarray(cex["w0"], float)
     h0 = np.append(h0, 2 * h0.max())
     u0, w00 = np.append(u0, 0.0), np.append(w00, 0.0)
 
     def one(rng, radius):
-        p = OLSProblem(_jitter_h(h0, rng, radius), _jitter(u0, rng, radius))
-        w0 = _jitter(w00, rng, radius)
+        p = OLSProblem(jitter_h(h0, rng, radius), jitter(u0, rng, radius))
+        w0 = jitter(w00, rng, radius)
         a0 = float(cex["a0"]) * (1 + radius * rng.standard_normal())
         _, w1 = step(p, "bngd", a0, w0, float(cex["eps"]), float(cex["eps_a"]))
         return not float(w1 @ w1) > float(w0 @ w0)
 
-    nb = neighbourhood(one, seed=_seed(ctx))
+    nb = neighbourhood(one, seed=probe_seed(ctx))
     verdict = {m: r.verdict for r in cr.results for m in [r.method]}
     weak = verdict.get("property", "?")
     return Severity(

@@ -43,19 +43,27 @@ from bnverify.convergence import (
     unit_rows,
 )
 from bnverify.dynamics.batched import run
-from bnverify.exact_replay import _almost_all, _replay_minimiser_hessian, _s, dot, mv, problem, q
+from bnverify.exact_replay import (
+    dot,
+    exact_text,
+    mv,
+    problem,
+    q,
+    replay_almost_all,
+    replay_minimiser_hessian,
+)
 from bnverify.hstar import (
-    _PV,
     EQ_RTOL,
-    _aa_result,
-    _eq,
-    _problems,
+    ProblemVector,
+    almost_all_result,
+    hstar_problems,
+    mp_equal,
     problem_and_eps,
     spectra_mp,
 )
 from bnverify.model import OLSProblem
 from bnverify.objective_points import hessian_at_minimizer_result
-from bnverify.probes import _hstar_probe, _spectral
+from bnverify.probes import hstar_probe, spectral_probe_of
 from bnverify.properties import Outcome, check_property
 from bnverify.severity import Severity, probe
 from bnverify.strategies import (
@@ -65,19 +73,23 @@ from bnverify.strategies import (
 )
 from bnverify.symbolic import algebra as A
 from bnverify.symbolic import objective as O
-from bnverify.symbolic.claims_support import _J, minimizer_derivation, minimizer_hessian_compare
+from bnverify.symbolic.claims_support import (
+    minimizer_derivation,
+    minimizer_hessian_compare,
+    sym_objective,
+)
 from bnverify.symbolic.derivation import Derivation, derivation
 from bnverify.symbolic.explicit import Instance
 from bnverify.trajectories import (
     MP_TOL,
     STEPS,
     TOL_INEQ,
-    _along,
-    _norm_tol,
-    _prop,
+    along_trajectory,
     la22_holds,
     mp_state,
+    norm_tolerance,
     rate_configs,
+    trajectory_property,
 )
 
 a, sigma, y, nu, eps, g, w, u = A.a, A.sigma, A.y, A.nu, A.eps, A.g, A.w, A.u
@@ -106,7 +118,7 @@ def hstar_psd_holds(p: OLSProblem, strict_kappa: bool = False) -> Outcome:
     if p.d < 2:
         return Outcome(bool(psd and null_ok), {"d": 1})
     kstar, kap = ls[-1] / ls[1], lam[-1] / lam[0]
-    kappa_ok = (kstar < kap and not _eq(kstar * lam[0], kap * lam[0], scale)) if strict_kappa \
+    kappa_ok = (kstar < kap and not mp_equal(kstar * lam[0], kap * lam[0], scale)) if strict_kappa \
         else kstar <= kap * (1 + EQ_RTOL)
     return Outcome(bool(psd and null_ok and kappa_ok),
                    {"kappa_star": float(kstar), "kappa": float(kap), "H*u": float(np.linalg.norm(Hs_u))})
@@ -119,7 +131,7 @@ def hstar_psd_holds(p: OLSProblem, strict_kappa: bool = False) -> Outcome:
 def check_hstar_psd(ctx) -> MethodResult:
     """S3.Hstar-psd: PSD, null vector u and kappa* <= kappa, decided at 50 digits."""
     return check_property(
-        "S3.Hstar-psd", _problems(), hstar_psd_holds, ctx,
+        "S3.Hstar-psd", hstar_problems(), hstar_psd_holds, ctx,
         statement="H* PSD, H* u = 0, kappa* <= kappa",
         tolerance="spectra at 50 digits (1e-35); H* u: 8 d u lambda_max ||u|| (float64)",
         max_examples=ctx.n(20, 400))
@@ -128,10 +140,10 @@ def check_hstar_psd(ctx) -> MethodResult:
 @check("S3.Hstar-psd", method="monte-carlo")
 def check_hstar_psd_aa(ctx) -> MethodResult:
     """S3.Hstar-psd, 'kappa* < kappa for almost all u': random u for each drawn H."""
-    return _aa_result("S3.Hstar-psd", ctx, "27", "kappa* < kappa for almost all u (random u)")
+    return almost_all_result("S3.Hstar-psd", ctx, "27", "kappa* < kappa for almost all u (random u)")
 
 
-def acceleration_holds(pv: _PV, use_kappa_star: bool = True) -> Outcome:
+def acceleration_holds(pv: ProblemVector, use_kappa_star: bool = True) -> Outcome:
     """S3.acceleration at 50 digits: ``rho* <= rho`` at ``eps`` (> 0); ``rho*_opt =
     min_eps rho*(eps)`` equals ``(kappa*-1)/(kappa*+1)`` (attained at ``2/(lambda*_min +
     lambda*_max)``, not beaten at ``eps``) and is ``<= (kappa-1)/(kappa+1)``.
@@ -147,7 +159,7 @@ def acceleration_holds(pv: _PV, use_kappa_star: bool = True) -> Outcome:
         kk = ks if use_kappa_star else k
         opt_formula = (kk - 1) / (kk + 1)
         opt_attained = L.spectral_radius_mp(2 / (ls[1] + ls[-1]), pair)
-        ok = (rs <= r + EQ_RTOL and _eq(opt_formula, opt_attained, 1)
+        ok = (rs <= r + EQ_RTOL and mp_equal(opt_formula, opt_attained, 1)
               and opt_attained <= rs + EQ_RTOL and opt_formula <= (k - 1) / (k + 1) + EQ_RTOL)
     return Outcome(bool(ok), {"rho": float(r), "rho_star": float(rs),
                               "rho_star_opt": float(opt_attained), "rho_opt": float((k - 1) / (k + 1))})
@@ -167,7 +179,7 @@ def check_acceleration(ctx) -> MethodResult:
 @check("S3.acceleration", method="monte-carlo")
 def check_acceleration_aa(ctx) -> MethodResult:
     """S3.acceleration, 'strict for almost all u' (rho*_opt < rho_opt iff kappa* < kappa)."""
-    return _aa_result("S3.acceleration", ctx, "27",
+    return almost_all_result("S3.acceleration", ctx, "27",
                       "rho*_opt < rho_opt (kappa* < kappa) for almost all u (random u)")
 
 
@@ -440,8 +452,8 @@ def replay_insensitive(cex: dict[str, Any], res: MethodResult) -> Replay:
         "proof",
         "exact rational (fractions)",
         f"eps^_0 = eps a0 w0^T g/sigma0^3 is linear in eps, so d eps^_0/d eps = a0 w0^T g/sigma0^3 "
-        f"for every eps, with a0 w0^T g = {_s(num)} {'!= 0' if ok else '= 0'} and sigma0^2 = "
-        f"{_s(s2)} > 0: {'no' if ok else 'every'} eps0 is stationary",
+        f"for every eps, with a0 w0^T g = {exact_text(num)} {'!= 0' if ok else '= 0'} and sigma0^2 = "
+        f"{exact_text(s2)} > 0: {'no' if ok else 'every'} eps0 is stationary",
         {"a0_y0": str(num), "sigma0_sq": str(s2)},
     )
 
@@ -458,8 +470,8 @@ def replay_p35(cex: dict[str, Any], res: MethodResult) -> Replay:
         True,
         "proof",
         "exact rational (fractions)",
-        f"at k = 0, eps^_0 eps = c eps^2 with c = a0 w0^T g/sigma0^3, a0 w0^T g = {_s(num)} > 0, "
-        f"sigma0^2 = {_s(s2)} > 0: for every C2 and every eps > sqrt(C2/c), eps^_0 eps > C2, so "
+        f"at k = 0, eps^_0 eps = c eps^2 with c = a0 w0^T g/sigma0^3, a0 w0^T g = {exact_text(num)} > 0, "
+        f"sigma0^2 = {exact_text(s2)} > 0: for every C2 and every eps > sqrt(C2/c), eps^_0 eps > C2, so "
         "no C2 independent of eps bounds it for all k >= 0 (a finite witness for each C2)",
         {"a0_y0": str(num), "sigma0_sq": str(s2)},
     )
@@ -467,17 +479,17 @@ def replay_p35(cex: dict[str, Any], res: MethodResult) -> Replay:
 
 @certify("S3.Hstar-psd", "monte-carlo")
 def replay_hstar_aa(cex: dict[str, Any], res: MethodResult) -> Replay:
-    return _almost_all(cex, "kappa* < kappa")
+    return replay_almost_all(cex, "kappa* < kappa")
 
 
 @certify("S3.acceleration", "monte-carlo")
 def replay_accel_aa(cex: dict[str, Any], res: MethodResult) -> Replay:
-    return _almost_all(cex, "rho*_opt < rho_opt")
+    return replay_almost_all(cex, "rho*_opt < rho_opt")
 
 
 @certify("S3.Hstar", "numeric")
 def replay_hstar_hessian(cex: dict[str, Any], res: MethodResult) -> Replay:
-    return _replay_minimiser_hessian(cex, res)
+    return replay_minimiser_hessian(cex, res)
 
 
 def eff_step_holds(cfg: Configuration, sign: int = 1) -> Outcome:
@@ -497,7 +509,7 @@ def eff_step_holds(cfg: Configuration, sign: int = 1) -> Outcome:
         tol = 16 * p.d * UNIT * (nw + np.linalg.norm(q.w1) + abs(q.coef) * M)
         return err <= tol, False, {"difference": err, "tolerance": tol}
 
-    out = _along(cfg, fn)
+    out = along_trajectory(cfg, fn)
     if not out:
         return out
     r = run(p, "bngd", eps=cfg.eps, w0=cfg.w0, eps_a=cfg.eps_a, a0=cfg.a0, steps=3,
@@ -529,7 +541,7 @@ def recurrence_holds(cfg: Configuration, variant: str = "printed") -> Outcome:
         tol = q.tol_vec + abs(q.t) * 0  # t enters both sides identically
         return err <= tol, False, {"difference": err, "tolerance": tol}
 
-    return _along(cfg, fn)
+    return along_trajectory(cfg, fn)
 
 
 def contraction_holds(cfg: Configuration, rate_scale: float = 1.0) -> Outcome:
@@ -544,7 +556,7 @@ def contraction_holds(cfg: Configuration, rate_scale: float = 1.0) -> Outcome:
         en1 = p.norm_H(p.u - t1 * q.w1)
         mid = p.norm_H(p.u - q.t * q.w1)
         rho = rate_scale * p.rho(q.eps_hat)
-        tol = 2 * _norm_tol(p, q) + 4 * p.d * UNIT * abs(q.eps_hat) * p.lambda_max * q.e_norm
+        tol = 2 * norm_tolerance(p, q) + 4 * p.d * UNIT * abs(q.eps_hat) * p.lambda_max * q.e_norm
         ok = en1 <= mid + tol and mid <= rho * q.e_norm + tol
         border = ok and (en1 > mid or mid > rho * q.e_norm)
         return ok and not border, border, {"e_next": en1, "mid": mid, "rho_e": rho * q.e_norm,
@@ -555,7 +567,7 @@ def contraction_holds(cfg: Configuration, rate_scale: float = 1.0) -> Outcome:
             return _mp_contraction(cfg, k, rate_scale)
 
     fn.mp = mp_fn
-    return _along(cfg, fn)
+    return along_trajectory(cfg, fn)
 
 
 def _mp_contraction(cfg, k, rate_scale):
@@ -575,7 +587,7 @@ TOL_VEC = ("16 d u S, S the magnitude of the summed terms (incl. the step's roun
        reading="Eq. (11): eps^_k := eps (a_k/sigma_k)(w_k^T g/sigma_k^2), the coefficient of "
                "H w_k in the update (10).")
 def check_eff_step(ctx) -> MethodResult:
-    return _prop("S3.eff-step", eff_step_holds, ctx,
+    return trajectory_property("S3.eff-step", eff_step_holds, ctx,
                  f"w_(k+1) - w_k = eps (a_k/sigma_k) g - eps^_k H w_k ({STEPS} engine steps); "
                  "engine eff_step = Eq. (11)", TOL_VEC)
 
@@ -584,7 +596,7 @@ def check_eff_step(ctx) -> MethodResult:
        reading="Eq. (12) as printed: u - (w_k^T g/sigma_k^2) w_{k+1} = (I - eps^_k H)(u - "
                "(w_k^T g/sigma_k^2) w_k).")
 def check_recurrence(ctx) -> MethodResult:
-    return _prop("S3.recurrence", recurrence_holds, ctx,
+    return trajectory_property("S3.recurrence", recurrence_holds, ctx,
                  f"Eq. (12) along {STEPS} engine steps", TOL_VEC)
 
 
@@ -592,7 +604,7 @@ def check_recurrence(ctx) -> MethodResult:
        reading="Eq. (13): ||e_{k+1}||_H <= ||u - (w_k^T g/sigma_k^2) w_{k+1}||_H <= "
                "rho(I - eps^_k H) ||e_k||_H, both inequalities.")
 def check_contraction(ctx) -> MethodResult:
-    return _prop("S3.contraction", contraction_holds, ctx,
+    return trajectory_property("S3.contraction", contraction_holds, ctx,
                  f"both inequalities of Eq. (13) along {STEPS} engine steps", TOL_INEQ)
 
 
@@ -605,10 +617,10 @@ def check_contraction(ctx) -> MethodResult:
                "rho* + delta (no denominator) is also run and reported in the details; it is a "
                "different statement, not the paper's, and does not enter the verdict.")
 def check_p34(ctx) -> MethodResult:
-    res = _prop("P3.4", lambda c: la22_holds(c, "P3.4a"), ctx,
+    res = trajectory_property("P3.4", lambda c: la22_holds(c, "P3.4a"), ctx,
                 "||e_(k+1)|| <= min{(rho*+delta)/(1-delta), rho} ||e_k|| when delta_k < 1",
                 TOL_INEQ, key="a")
-    lit = _prop("P3.4", lambda c: la22_holds(c, "P3.4b"), ctx,
+    lit = trajectory_property("P3.4", lambda c: la22_holds(c, "P3.4b"), ctx,
                 "literal reading: ||e_(k+1)|| <= min{rho* + delta, rho} ||e_k||", TOL_INEQ,
                 key="b", strategy=rate_configs(near_minimizer=True), n=(10, 200))
     res.details["literal_reading_without_denominator"] = {
@@ -616,7 +628,7 @@ def check_p34(ctx) -> MethodResult:
     return res
 
 
-def _aa27_fails(p, _cex):
+def _aa27_fails(p, refuting_counterexample):
     from bnverify.hstar import almost_all_strict
 
     return not almost_all_strict(p, "27")
@@ -624,17 +636,17 @@ def _aa27_fails(p, _cex):
 
 @probe("S3.Hstar-psd")
 def _probe_hstar_psd(cr, ctx):
-    return _spectral(_aa27_fails)(cr, ctx)
+    return spectral_probe_of(_aa27_fails)(cr, ctx)
 
 
 @probe("S3.acceleration")
 def _probe_acceleration(cr, ctx):
-    return _spectral(_aa27_fails)(cr, ctx)
+    return spectral_probe_of(_aa27_fails)(cr, ctx)
 
 
 @probe("S3.Hstar")
 def _probe_hstar(cr, ctx):
-    return _hstar_probe(cr, ctx)
+    return hstar_probe(cr, ctx)
 
 
 def _k_reading(cr, what):
@@ -678,7 +690,7 @@ def _explicit_step(inst):
     "replaces eps in front of H w_k in Eq. (10).",
 )
 def eff_step(D: Derivation) -> None:
-    _, w1 = O.bngd_step(_J())
+    _, w1 = O.bngd_step(sym_objective())
     inc = (w1 - w).simplify()
     D.step("The w-increment of BNGD (GD on J, E81):", inc, lhs="w_{k+1} - w_k")
     coeff = -inc.terms.get(A.Basis(1, "w"), 0)
@@ -728,7 +740,7 @@ def eff_step(D: Derivation) -> None:
     reading="Eq. (12): u - (w_k^T g/sigma_k^2) w_{k+1} = (I - eps^_k H)(u - (w_k^T g/sigma_k^2) w_k).",
 )
 def recurrence(D: Derivation) -> None:
-    _, w1 = O.bngd_step(_J())
+    _, w1 = O.bngd_step(sym_objective())
     c_ = y / sigma**2
     e = u - w * c_
     eh = eps * (a / sigma) * (y / sigma**2)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from bnverify.claims import CheckContext, MethodResult, check
-from bnverify.nets_support import NO_TORCH, _torch_ok
+from bnverify.nets_support import NO_TORCH, torch_ok
 
 # F2: deviation = mean |L_eta - L_ref| / L_init over the lr/eta^2 grid (same seeds, same data
 # order, so the only differences are BN eps and float32 rounding ~1e-6).  Collapse <= 0.01;
@@ -101,7 +101,7 @@ F3_CLAIMS_READING = (
        reading=F2_READING)
 def check_f2(ctx: CheckContext) -> MethodResult:
     """Fig. 2: scaling property of the 2CNN+2FC BN network on MNIST (F2)."""
-    if not _torch_ok():
+    if not torch_ok():
         return MethodResult("skipped", "experiment", NO_TORCH)
     return verdict_f2(f2_experiment(ctx.profile, ctx.seed))
 
@@ -199,7 +199,7 @@ def _reference_runs(panels: tuple[Any, ...]) -> list[dict[str, Any]]:
 @check("F3", method="experiment")
 def check_f3(ctx: CheckContext) -> MethodResult:
     """Fig. 3: loss after epoch 1 vs learning rate for GD, BNGD (shared lr), BNGD (lr_a) (F3)."""
-    if not _torch_ok():
+    if not torch_ok():
         return MethodResult("skipped", "experiment", NO_TORCH)
     panels = f3_panels(ctx.profile, ctx.seed)
     return verdict_f3(panels, _reference_runs(panels))
@@ -245,6 +245,6 @@ def verdict_f3_claims(panels: tuple[Any, ...]) -> MethodResult:
        reading=F3_CLAIMS_READING)
 def check_f3_claims(ctx: CheckContext) -> MethodResult:
     """§4.2 findings of Fig. 3 (F3.claims)."""
-    if not _torch_ok():
+    if not torch_ok():
         return MethodResult("skipped", "experiment", NO_TORCH)
     return verdict_f3_claims(f3_panels(ctx.profile, ctx.seed))

@@ -175,15 +175,15 @@ def _claim_result(*results):
 def test_probe_helpers_read_and_perturb_counterexamples():
     cr = _claim_result({"verdict": "verified", "counterexample": {"x": 1}, "method": "a"},
                        {"verdict": "refuted", "counterexample": {"H_diag": [1, 2]}, "method": "b"})
-    assert probes._cex(cr) == {"H_diag": [1, 2]}
-    assert probes._cex(cr, "a") is None
-    assert probes._hdiag({"H": [[3, 1], [1, 4]]}).tolist() == [3.0, 4.0]
+    assert probes.refuting_counterexample(cr) == {"H_diag": [1, 2]}
+    assert probes.refuting_counterexample(cr, "a") is None
+    assert probes.h_diagonal({"H": [[3, 1], [1, 4]]}).tolist() == [3.0, 4.0]
     rng = np.random.default_rng(0)
     x = np.array([3.0, 4.0])
-    j = probes._jitter(x, rng, 1e-3)
+    j = probes.jitter(x, rng, 1e-3)
     assert 0 < np.linalg.norm(j - x) < 5e-2
-    assert np.all(np.abs(probes._jitter_h(x, rng, 1e-3) / x - 1) < 5e-3)
-    assert probes._seed(SimpleNamespace(seed=7)) == 7 and probes._seed(object()) == 0
+    assert np.all(np.abs(probes.jitter_h(x, rng, 1e-3) / x - 1) < 5e-3)
+    assert probes.probe_seed(SimpleNamespace(seed=7)) == 7 and probes.probe_seed(object()) == 0
 
 
 def test_spectral_probe_degenerate_vs_substantive():
@@ -249,7 +249,7 @@ def test_trajectory_and_step_quantities_satisfy_eq_11():
 def test_nets_support_reports_the_torch_back_end():
     from bnverify.nets import torch_available
 
-    assert nets_support._torch_ok() is bool(torch_available())
+    assert nets_support.torch_ok() is bool(torch_available())
     assert "pip install" in nets_support.NO_TORCH
 
 

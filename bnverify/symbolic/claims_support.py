@@ -24,7 +24,8 @@ a, sigma, y, nu, g, u = A.a, A.sigma, A.y, A.nu, A.g, A.u
 s_ = sp.Symbol("s", positive=True)  # w* = s u with s > 0 (the case s < 0 is handled by s -> -s)
 
 
-def _J() -> sp.Expr:
+def sym_objective() -> sp.Expr:
+    """The BN objective ``J(a, w)`` of eq. 7 in the index-free calculus (symbolic)."""
     return O.objective_quadratic()
 
 
@@ -36,7 +37,7 @@ beta = sp.Symbol("beta", positive=True)  # ||g||^2 / sigma^2 at the saddle
 
 def saddle_hessian(D: Derivation | None = None) -> Block:
     """The Hessian of J at ``a = 0, w^T g = 0``, derived from the general Hessian."""
-    Hs = O.hessian(_J())
+    Hs = O.hessian(sym_objective())
     at = Block(
         Hs.aa.subs(a, 0), Hs.aw.subs({a: 0, y: 0}).simplify(), Hs.ww.subs({a: 0, y: 0}).simplify()
     )
@@ -124,7 +125,7 @@ def numeric_saddle_spectrum(pt) -> tuple[list, mpmath.mpf]:
 
 def minimizer_derivation(D: Derivation) -> tuple[Block, A.Mat]:
     """Critical points with a != 0 and the Hessian there; returns (Hessian at w* = s u, s > 0, H*)."""
-    J = _J()
+    J = sym_objective()
     Ja, Jw = O.gradient(J)
     D.step("Critical points: dJ/da = 0 gives a = w^T g / sigma;", sp.solve(Ja, a)[0], lhs="a")
     D.step(
@@ -192,7 +193,7 @@ def minimizer_hessian_compare(D: Derivation, at: Block, Hstar: A.Mat) -> None:
         role="corrected",
     )
 
-    Hgen = O.hessian(_J())
+    Hgen = O.hessian(sym_objective())
 
     def exact(d: int) -> bool:
         # the general Hessian (checked against direct differentiation for d = 1..4 in E19-21),
@@ -242,7 +243,7 @@ def minimizer_hessian_compare(D: Derivation, at: Block, Hstar: A.Mat) -> None:
     )
 
 
-def _scaling_counterexample_r_negative() -> tuple[dict, str, bool]:
+def scaling_counterexample_r_negative() -> tuple[dict, str, bool]:
     """OLS (f = (y - z)^2/2), d = 1, H = 1, u = 1, a0 = 1, w0 = 1, eps_a = eps = 1, r = -1."""
     from bnverify.symbolic.scaling import bngd_exact
 

@@ -165,8 +165,8 @@ def test_check_f3_can_fail():
 def test_checks_inconclusive_without_torch(monkeypatch):
     from bnverify.claims import CheckContext
 
-    monkeypatch.setattr(a2, "_torch_ok", lambda: False)
-    monkeypatch.setattr(s42, "_torch_ok", lambda: False)
+    monkeypatch.setattr(a2, "torch_ok", lambda: False)
+    monkeypatch.setattr(s42, "torch_ok", lambda: False)
     for fn in (a2.check_a9, s42.check_f2, s42.check_f3, s42.check_f3_claims):
         r = fn(CheckContext())
         assert r.verdict == "skipped" and "torch not installed" in r.evidence

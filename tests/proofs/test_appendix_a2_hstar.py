@@ -23,7 +23,7 @@ def test_interlacing_verified_and_strict_variant_refuted():
     p = _p([1, 1, 2], [1, 1, 1])
     assert a1.interlacing_holds(p)
     assert not a1.interlacing_holds(p, strict_all=True)  # repeated lambda_1 forces equality
-    r = check_property("L-A.1", hstar._problems(2, 4), lambda q: a1.interlacing_holds(q, strict_all=True),
+    r = check_property("L-A.1", hstar.hstar_problems(2, 4), lambda q: a1.interlacing_holds(q, strict_all=True),
                        CTX, statement="strict", tolerance="-", max_examples=20, database=False)
     assert r.verdict == "refuted"
 
@@ -31,9 +31,9 @@ def test_interlacing_verified_and_strict_variant_refuted():
 def test_quadratic_forms_and_mutations():
     p = _p([1, 3, 10], [1, -0.5, 0.3])
     for x in (np.array([0.3, 1.0, -2.0]), 2 * p.u, p.u + 1e-7):
-        pv = hstar._PV(p, x, "t", eps=0.7)
+        pv = hstar.ProblemVector(p, x, "t", eps=0.7)
         assert a1.e25_holds(pv) and a1.e26_holds(pv) and a1.ca6_holds(pv)
-    pv = hstar._PV(p, np.array([0.3, 1.0, -2.0]), "t", eps=0.7)
+    pv = hstar.ProblemVector(p, np.array([0.3, 1.0, -2.0]), "t", eps=0.7)
     assert not a1.e25_holds(pv, sign=+1)
     assert not a1.e26_holds(pv, shift=1e-3)
     assert not a1.ca6_holds(pv, rho_fn=lambda q, e: 0.5 * q.rho_star(e))
@@ -53,11 +53,11 @@ def test_ca5_refuted_replays_and_correction():
 
 
 def test_ca7_strictness_and_almost_all():
-    pv = hstar._PV(_p([1, 1], [1, 1]), np.zeros(2), "eps only", eps=1.0)
+    pv = hstar.ProblemVector(_p([1, 1], [1, 1]), np.zeros(2), "eps only", eps=1.0)
     assert not a1.ca7_holds(pv)  # u^T v_i != 0 yet rho* = rho: lambda_1 repeated
     assert a1.ca7_holds(pv, corrected=True)
-    pv2 = hstar._PV(_p([1, 2, 5], [1, 1, 1]), np.zeros(3), "eps only", eps=0.3)
-    assert a1.ca7_holds(pv2) and not a1.ca7_holds(hstar._PV(_p([1, 2, 5], [0, 1, 0]), np.zeros(3),
+    pv2 = hstar.ProblemVector(_p([1, 2, 5], [1, 1, 1]), np.zeros(3), "eps only", eps=0.3)
+    assert a1.ca7_holds(pv2) and not a1.ca7_holds(hstar.ProblemVector(_p([1, 2, 5], [0, 1, 0]), np.zeros(3),
                                                        "eps only", eps=0.1), strict_always=True)
     eye = _p([1, 1], [1, 1])
     assert not hstar.almost_all_strict(eye, "27") and not hstar.almost_all_strict(eye, "28")
@@ -70,7 +70,7 @@ def test_hstar_psd_and_acceleration():
     p = _p([1, 4, 9], [1, 2, -1])
     assert s33.hstar_psd_holds(p)
     assert not s33.hstar_psd_holds(_p([1, 1], [1, 1]), strict_kappa=True)
-    pv = hstar._PV(p, np.zeros(3), "eps only", eps=0.2)
+    pv = hstar.ProblemVector(p, np.zeros(3), "eps only", eps=0.2)
     assert s33.acceleration_holds(pv)
     assert not s33.acceleration_holds(pv, use_kappa_star=False)
     r = s33.check_hstar_psd_aa(CTX)
