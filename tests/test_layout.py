@@ -185,6 +185,16 @@ def test_each_claim_lives_in_one_section_module_that_names_it():
     assert set(mods) <= set(IDS)
 
 
+def test_each_claims_methods_keep_their_order():
+    """The order of a claim's checks (hence of its methods in ``check --json``) is the order
+    recorded before the re-layout: it is the definition order inside the claim's one module."""
+    from bnverify.claims import checks_for
+
+    record = _record()["claims"]
+    got = {cid: [c.method for c in checks_for(cid)] for cid in record}
+    assert got == {cid: c["methods"] for cid, c in record.items()}
+
+
 def test_module_order_follows_the_paper():
     """Sorted by name, sec2_* .. sec4_* come before appA* .. appB* only alphabetically; the
     paper's order within each group is the numeric order of the names."""
