@@ -19,30 +19,34 @@ from typing import Any
 
 from bnverify.claims import CheckContext, MethodResult, check
 from bnverify.experiments import fig1 as f1
+from bnverify.scheduling import map_units
+
+
+def _settings(profile: str, seed: int) -> f1.Fig1Settings:
+    return (
+        f1.Fig1Settings(seed=seed, jobs=1)
+        if profile == "thorough"
+        else f1.Fig1Settings.quick(seed=seed, jobs=1)
+    )
+
+
+def fig1_panel(profile: str, seed: int, kappa: float) -> dict[str, Any]:
+    """One panel of Fig. 1 (a work unit: a pure function of its arguments)."""
+    s = _settings(profile, seed)
+    with f1.CellPool(1) as pool:
+        data = f1.compute_fig1(kappa, f1.draw_u(seed, s.d), s, pool=pool)
+    return {"data": data, "analysis": f1.analyse_fig1(data), "trust": f1.trust_summary(data)}
 
 
 @lru_cache(maxsize=4)
 def fig1_panels(profile: str, seed: int) -> tuple[dict[str, Any], ...]:
     """Fig. 1 at kappa = 10, 100, 1000, 1e4: quick grid (11 x 22 x 5) or the paper's (41 x 43 x 5),
-    u from ``draw_u(seed)``.  Returns per panel ``{"data", "analysis"}``."""
-    s = (
-        f1.Fig1Settings(seed=seed, jobs=1)
-        if profile == "thorough"
-        else f1.Fig1Settings.quick(seed=seed, jobs=1)
-    )
-    u = f1.draw_u(seed, s.d)
-    out = []
-    with f1.CellPool(1) as pool:
-        for kappa in s.kappas:
-            data = f1.compute_fig1(kappa, u, s, pool=pool)
-            out.append(
-                {
-                    "data": data,
-                    "analysis": f1.analyse_fig1(data),
-                    "trust": f1.trust_summary(data),
-                }
-            )
-    return tuple(out)
+    u from ``draw_u(seed)``.  Returns per panel ``{"data", "analysis", "trust"}``.  On a Dask
+    cluster the panels are units of their own (``bnverify.scheduling.map_units``), shared by F1
+    and F1.claims while both wait for them."""
+    kappas = _settings(profile, seed).kappas
+    keys = [f"bnverify-fig1-panel-{profile}-{seed}-{k!r}" for k in kappas]
+    return tuple(map_units(fig1_panel, [(profile, seed, k) for k in kappas], keys))
 
 
 def _grid_text(profile: str, seed: int) -> str:
