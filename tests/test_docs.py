@@ -164,6 +164,6 @@ def test_guide_numbers_from_code_and_data():
     shown = [int(x) for x in re.findall(r"in (\d+) generated examples", _flat(VERDICTS))]
     assert m and (int(m.group(1)), int(m.group(2))) == (min(shown), max(shown))
     # "under a minute on 2 idle cores": the time recorded with the verdict table
-    t = re.search(r"; ([\d.]+) s on (\d+) cores\)", _flat(VERDICTS))
+    t = re.search(r"; ([\d.]+) s on (\d+) cores[,)]", _flat(VERDICTS))
     assert t and float(t.group(1)) < 60 and t.group(2) == "2"
     assert "under a minute on 2 idle cores" in guide and "under a minute on 2 idle cores" in readme

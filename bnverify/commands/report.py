@@ -10,7 +10,7 @@ from pathlib import Path
 from ..claims import PROFILES, resolve_ids
 from ..errors import BNVerifyError
 from ..safeio import check_input_file, check_output_path, refuse_existing
-from ._types import seed_int
+from ._types import jobs_int, seed_int
 
 
 def register(sub) -> None:
@@ -44,6 +44,12 @@ def register(sub) -> None:
         help="directory of PNG figures to embed (default: docs/figures if present)",
     )
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--workers", type=jobs_int, default=None, metavar="N",
+                   help="worker processes of the local Dask cluster (default: one per core; 1: "
+                   "in this process)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the checks on the Dask cluster at ADDRESS (default: "
+                   "$BNVERIFY_SCHEDULER, else a local cluster)")
     p.set_defaults(func=cmd_report)
 
 
@@ -60,9 +66,13 @@ def cmd_report(args) -> int:
     if args.source:
         doc = load_results(args.source)
     else:
+        from ..scheduling import check_scheduler
+
         ids = resolve_ids(args.ids)
+        scheduler = check_scheduler(args.scheduler)  # unreachable: one line, before any work
         doc = run_checks(
-            ids, args.profile, args.seed, progress=not args.no_progress and sys.stderr.isatty()
+            ids, args.profile, args.seed, progress=not args.no_progress and sys.stderr.isatty(),
+            workers=args.workers, scheduler=scheduler,
         )
     paths = write_report(doc, out, fig_dir)
     print(f"wrote {paths['html']}, {paths['markdown']}, {paths['json']}")
