@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from bnverify.claims import CheckContext, Correction, MethodResult, check
-from bnverify.nets_support import NO_TORCH, torch_ok
+from bnverify.nets_support import NO_TORCH, torch_ok, torch_threads
 from bnverify.probes import refuting_counterexample, rw_probe
 from bnverify.severity import probe
 from bnverify.symbolic import algebra as A
@@ -139,7 +139,8 @@ def check_a9(ctx: CheckContext) -> MethodResult:
     """Lemma A.9 (eq. 29-33) on network (2): {w0, eps, *} ~ {r w0, r^2 eps, *}."""
     if not torch_ok():
         return MethodResult("skipped", "network", NO_TORCH)
-    return verdict_a9(a9_experiment(ctx.profile, ctx.seed))
+    with torch_threads():
+        return verdict_a9(a9_experiment(ctx.profile, ctx.seed))
 
 
 @probe("L-A.9")

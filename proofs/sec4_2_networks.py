@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from bnverify.claims import CheckContext, MethodResult, check
-from bnverify.nets_support import NO_TORCH, torch_ok
+from bnverify.nets_support import NO_TORCH, torch_ok, torch_threads
 
 # F2: deviation = mean |L_eta - L_ref| / L_init over the lr/eta^2 grid (same seeds, same data
 # order, so the only differences are BN eps and float32 rounding ~1e-6).  Collapse <= 0.01;
@@ -55,7 +55,8 @@ def f2_experiment(profile: str, seed: int, power: float = 2.0) -> Any:
     else:
         prof = Profile(300, 1e-2, 1e2, 1, 1, (2, 4), 16)
         etas = (0.01, 10.0, 100.0)
-    return run_fig2(prof, _device(), etas=etas, seed=seed, power=power)
+    with torch_threads():
+        return run_fig2(prof, _device(), etas=etas, seed=seed, power=power)
 
 
 def verdict_f2(res: Any) -> MethodResult:
@@ -120,8 +121,9 @@ def f3_panels(profile: str, seed: int) -> tuple[Any, ...]:
     else:
         pm = Profile(1000, 1e-3, 1e4, 1, 2)
         pf = Profile(1000, 1e-2, 1e3, 1, 1, (2, 4), 16)
-    return (run_fig3_panel("mnist", pm, dev, seed, ds=load_embedded("mnist")),
-            run_fig3_panel("fashion", pf, dev, seed, ds=load_embedded("fashion")))
+    with torch_threads():
+        return (run_fig3_panel("mnist", pm, dev, seed, ds=load_embedded("mnist")),
+                run_fig3_panel("fashion", pf, dev, seed, ds=load_embedded("fashion")))
 
 
 def _panel_line(p: Any) -> dict[str, Any]:
@@ -202,7 +204,8 @@ def check_f3(ctx: CheckContext) -> MethodResult:
     if not torch_ok():
         return MethodResult("skipped", "experiment", NO_TORCH)
     panels = f3_panels(ctx.profile, ctx.seed)
-    return verdict_f3(panels, _reference_runs(panels))
+    with torch_threads():
+        return verdict_f3(panels, _reference_runs(panels))
 
 
 def verdict_f3_claims(panels: tuple[Any, ...]) -> MethodResult:
