@@ -808,7 +808,7 @@ def c16_construction(ctx: CheckContext) -> MethodResult:
            "description": "H = diag(1, 2), u = (1, 1); cycles j = 1, 2, ...: w from u to "
                           "u/(j||u||) along the line, rotate at radius 1/j to (2, -1)/(j sqrt 5) "
                           "(w ⟂ g), and back; ~10 j points per leg",
-           "tail": t, "generator": "proofs.appendix_a4_convergence.c16_counterexample"}
+           "tail": t, "generator": "proofs.appA3_theorem_3_3.c16_counterexample"}
     if fails:
         return MethodResult(
             "refuted", "construction",

@@ -25,7 +25,8 @@ left out of every statistic of :func:`analyse_fig1` (which says how many it left
 
 The findings of Sec. 4.1 (F1.claims) are quantified by :func:`analyse_fig1`; each has a predicate
 (``finding_*``) returning ``(holds, evidence)`` that the checks in
-``proofs/section4_ols_figures.py`` turn into verdicts.
+``proofs/sec4_1_ols_experiments.py`` (F1, F1.claims) and ``proofs/appB2_mbngd_experiment.py``
+(F5-F8) turn into verdicts.
 """
 
 from __future__ import annotations
