@@ -341,6 +341,8 @@ def run_authors_fig2(setup: str, device: torch.device, seed: int = 0, n_seeds: i
     """Fig. 2 as mnist_sca_bnsplr.py ran it: the BN model (one conv under ``authors``) on MNIST,
     weights and biases x eta, weight rate base * eta^2, BN parameters at lr_a = 1.0; plotted:
     post-update minibatch loss of step ``plot_step``."""
+    if setup == "paper":
+        raise BNVerifyError("setup: run_authors_fig2 runs the authors' setups only")
     t0, c0 = time.perf_counter(), time.process_time()
     cfg = su.AUTHORS_FIG2
     data, note = authors_data("mnist", data_dir, n_train, ds)

@@ -238,8 +238,8 @@ def setup_record(setup: str, figure: str) -> dict[str, Any]:
 #: ``--quick`` sizes of the authors' setups (CPU minutes; docs/nets.md): the first ``n_train``
 #: of the authors' training images, updates 0..``plot_step``, every ``stride``-th grid point
 AUTHORS_QUICK: dict[str, dict[str, Any]] = {
-    "mnist": {"n_train": 2000, "plot_step": 100, "stride": 4, "seeds": 2},
-    "fashion": {"n_train": 1000, "plot_step": 50, "stride": 4, "seeds": 1},
+    "mnist": {"n_train": 2000, "plot_step": 100, "stride": 4, "seeds": 3},
+    "fashion": {"n_train": 1000, "plot_step": 50, "stride": 4, "seeds": 3},
     "fig2": {"n_train": 1000, "plot_step": 50, "stride": 4, "seeds": 1,
              "etas": (0.01, 1.0, 100.0)},
 }
