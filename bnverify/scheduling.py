@@ -131,6 +131,10 @@ def _forkserver_ignoring_sigint() -> None:
     with dask.config.set({"distributed.worker.multiprocessing-method": START_METHOD}):
         ctx = get_mp_context()  # sets Dask's preload list for the fork server
     assert ctx is multiprocessing.get_context(START_METHOD)
+    # and ours: the workers start with every claim imported (bnverify.worker_preload)
+    preload = list(getattr(forkserver._forkserver, "_preload_modules", []) or [])
+    if "bnverify.worker_preload" not in preload:
+        ctx.set_forkserver_preload([*preload, "bnverify.worker_preload"])
     # A worker killed mid-task (Ctrl-C, a cancelled run) cannot unregister the semaphores it
     # made; multiprocessing's resource tracker unlinks them when the command exits and says so
     # in a warning.  That cleanup is the intended path here, so the tracker, started now if it
