@@ -6,7 +6,7 @@ The plotted quantity differs from the ``paper`` setup: the *post-update* loss of
 of step ``plot_step`` (BN with batch statistics), logged every 10 steps as in the authors'
 ``Model_mnist.train`` (script/ModelAndTest.py:173-196), mean over seeds.  The F3.claims parts
 are evaluated on it with the toolkit's definitions (:func:`claims_parts`, the same logic as
-``verdict_f3_claims`` in ``proofs/section4_networks.py``).
+``verdict_f3_claims`` in ``proofs/sec4_2_networks.py``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from .train import (
     use_stacked,
 )
 
-MUCH_LARGER = 10.0  # proofs/section4_networks.py: "much larger" = at least one decade
+MUCH_LARGER = 10.0  # proofs/sec4_2_networks.py: "much larger" = at least one decade
 INIT_EVAL_BATCHES = 10  # the loss at initialisation: mean over the first 10 minibatches
 
 
@@ -294,7 +294,7 @@ def authors_panel_json(p: AuthorsPanelResult) -> dict[str, Any]:
 
 def claims_parts(panels: list[Any]) -> dict[str, bool]:
     """The parts of F3.claims, evaluated as ``verdict_f3_claims`` in
-    ``proofs/section4_networks.py`` does (per panel: GD and shared-lr BNGD have a largest stable
+    ``proofs/sec4_2_networks.py`` does (per panel: GD and shared-lr BNGD have a largest stable
     rate inside the grid; separate-lr BNGD's largest stable rate >= 10x both; BN's near-optimal
     range wider than GD's; across panels: BN gain of the deep net > the one-layer net's).
     Works on ``experiments.Fig3Panel`` and :class:`AuthorsPanelResult`."""
