@@ -4,7 +4,7 @@ scaling property of Lemma A.9 on networks (claim L-A.9).
 Everything returns plain data (numpy arrays and JSON-able dicts); :mod:`bnverify.nets.plots`
 draws them and ``bnverify nets ...`` writes PNG + ``.npz`` + JSON.
 
-Quantities (defined once here and used by the figures and by ``proofs/section4_networks.py``):
+Quantities (defined once here and used by the figures and by ``proofs/sec4_2_networks.py``):
 
 * *loss after epoch 1*: mean minibatch loss over the training subset after one epoch of SGD with
   minibatch 100 (BN with minibatch statistics); ``inf`` when the run overflowed.
