@@ -24,6 +24,7 @@ from ..errors import BNVerifyError
 from . import setups as su
 from .data import Dataset, load_dataset
 from .experiments import Fig2Result, summarise_curve, to_tensors
+from .f3claims import f3_claims_parts
 from .networks import ConvLayer, NetSpec, glorot_init, is_bn_param, loss, loss_stacked
 from .train import (
     METHODS,
@@ -35,7 +36,6 @@ from .train import (
     use_stacked,
 )
 
-MUCH_LARGER = 10.0  # proofs/sec4_2_networks.py: "much larger" = at least one decade
 INIT_EVAL_BATCHES = 10  # the loss at initialisation: mean over the first 10 minibatches
 
 
@@ -293,28 +293,10 @@ def authors_panel_json(p: AuthorsPanelResult) -> dict[str, Any]:
 
 
 def claims_parts(panels: list[Any]) -> dict[str, bool]:
-    """The parts of F3.claims, evaluated as ``verdict_f3_claims`` in
-    ``proofs/sec4_2_networks.py`` does (per panel: GD and shared-lr BNGD have a largest stable
-    rate inside the grid; separate-lr BNGD's largest stable rate >= 10x both; BN's near-optimal
-    range wider than GD's; across panels: BN gain of the deep net > the one-layer net's).
-    Works on ``experiments.Fig3Panel`` and :class:`AuthorsPanelResult`."""
-    parts: dict[str, bool] = {}
-    for p in panels:
-        s = p.summary
-        parts[f"{p.dataset}:gd_has_max_rate"] = bool(s["gd"]["unstable_above"])
-        parts[f"{p.dataset}:bngd_has_max_rate"] = bool(s["bngd"]["unstable_above"])
-        sep = s["bngd_sep"]["largest_stable_lr"] or 0.0
-        others = max(s["gd"]["largest_stable_lr"] or 0.0, s["bngd"]["largest_stable_lr"] or 0.0)
-        parts[f"{p.dataset}:sep_stable_much_larger"] = bool(others > 0 and sep >= MUCH_LARGER * others)
-        w_bn = max(s["bngd"]["near_optimal_width_decades"],
-                   s["bngd_sep"]["near_optimal_width_decades"])
-        parts[f"{p.dataset}:bn_near_optimal_wider"] = bool(w_bn > s["gd"]["near_optimal_width_decades"])
-    shallow = [p for p in panels if p.net.startswith("1fc")]
-    deep = [p for p in panels if not p.net.startswith("1fc")]
-    if shallow and deep:
-        parts["bn_gain_deep_gt_shallow"] = bool(min(p.bn_gain() for p in deep)
-                                                > max(p.bn_gain() for p in shallow))
-    return parts
+    """The parts of F3.claims on these panels: :func:`bnverify.nets.f3claims.f3_claims_parts`,
+    the same definition the F3.claims check uses (works on ``experiments.Fig3Panel`` and
+    :class:`AuthorsPanelResult`)."""
+    return f3_claims_parts(panels)
 
 
 def claims_table(panels: list[Any]) -> dict[str, Any]:

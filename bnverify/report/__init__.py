@@ -276,6 +276,12 @@ def render_markdown(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
                 f"Evidence: {corr['evidence']}",
                 "",
             ]
+    from ..nets.f3claims import COMPARISON_INTRO, comparison_markdown, setup_rows
+
+    setups = setup_rows(doc, fig_dir)
+    if len(setups) > 1:
+        out += ["## Fig. 3: as printed, as the authors ran it, and fixed (F3.claims)", "",
+                COMPARISON_INTRO, "", comparison_markdown(setups), ""]
     figs = _figures(fig_dir)
     if figs:
         out += ["## Figures", ""]
@@ -421,6 +427,19 @@ def render_html(doc: dict[str, Any], fig_dir: Path | None = None) -> str:
             f"<figcaption>{e(f.name)}</figcaption></figure>"
         )
     fig_html = ("<h2>Figures</h2>" + "\n".join(figs)) if figs else ""
+    from ..nets.f3claims import COMPARISON_INTRO, comparison_cells, setup_rows
+
+    setups = setup_rows(doc, fig_dir)
+    if len(setups) > 1:
+        head, body, notes = comparison_cells(setups)
+        fig_html = (
+            "<h2>Fig. 3: as printed, as the authors ran it, and fixed (F3.claims)</h2>"
+            f"<p>{e(COMPARISON_INTRO.replace('`', ''))}</p><table><tr>"
+            + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
+                      for row in body)
+            + "</table><ul>" + "".join(f"<li>{e(n)}</li>" for n in notes) + "</ul>"
+            + fig_html)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>bnverify report</title>
