@@ -50,6 +50,7 @@ from bnverify.probes import (
     refuting_counterexample,
 )
 from bnverify.properties import Outcome, check_property, monte_carlo_result, upper_bound_95
+from bnverify.scheduling import map_units
 from bnverify.severity import Severity, neighbourhood, probe
 from bnverify.strategies import Configuration, configurations, log_floats
 
@@ -268,6 +269,27 @@ def t331_decision(ctx: CheckContext) -> MethodResult:
 SADDLE_MC_LOG_EPS_SCALED = (-6.0, 12.0)
 
 
+def _saddle_unit(p, a0, w0, ea, eps, lemma_chain: bool):
+    """The decisions of one problem's runs in :func:`saddle_monte_carlo` (a work unit: a pure
+    function of its arguments): ``(runs decided through the lemma chain, (saddle, undecided,
+    diverged) counts, index of the first saddle or None)``."""
+    from bnverify import lemma_chain as lc
+
+    n_chain = 0
+    rest = np.arange(len(a0))
+    if lemma_chain:
+        recs = lc.decide_batch(p, a0=a0, w0=w0, eps=eps, eps_a=ea, max_steps=5000)
+        chain = np.array([r["decided"] and r["conclusion"] == "minimiser" for r in recs])
+        n_chain = int(chain.sum())
+        rest = np.flatnonzero(~chain)
+    if rest.size == 0:
+        return n_chain, (0, 0, 0), None
+    dec = decide(p, eps=eps[rest], w0=w0[rest], eps_a=ea[rest], a0=a0[rest])
+    c = dec.counts()
+    j = int(rest[np.flatnonzero(dec.label == SADDLE)[0]]) if c[SADDLE] else None
+    return n_chain, (int(c[SADDLE]), int(c[UNDECIDED]), int(c[DIVERGED_LABEL])), j
+
+
 def saddle_monte_carlo(ctx: CheckContext, claim: str, *, n_problems: int, n_per: int,
                        eps_a: tuple[float, float], statement: str,
                        method: str = "decision", init: str = "gaussian",
@@ -283,13 +305,12 @@ def saddle_monte_carlo(ctx: CheckContext, claim: str, *, n_problems: int, n_per:
     runs and counting every undecided run as a saddle (conservative).
     ``init="saddle"`` (for mutation tests: a deliberately non-typical distribution) starts every
     run exactly at a saddle, ``a0 = 0`` and ``w0^T g = 0`` in float64 (diagonal ``H``)."""
-    from bnverify import lemma_chain as lc
-
     rng = ctx.rng(claim + ":mc")
     k = n = und = div = n_chain = 0
     cex = None
     lo_s, hi_s = np.inf, -np.inf
-    for i in range(n_problems):
+    units = []
+    for i in range(n_problems):  # every draw first, in the order of one stream
         p = random_problem(rng, (2, 6), 30.0, dense=(i % 3 == 2) and init == "gaussian")
         w0 = rng.standard_normal((n_per, p.d))
         a0 = rng.standard_normal(n_per)
@@ -301,22 +322,18 @@ def saddle_monte_carlo(ctx: CheckContext, claim: str, *, n_problems: int, n_per:
         scaled = 10 ** rng.uniform(*log_eps_scaled, n_per)
         eps = scaled * np.sum(w0**2, axis=1) / p.lambda_max
         lo_s, hi_s = min(lo_s, float(scaled.min())), max(hi_s, float(scaled.max()))
-        rest = np.arange(n_per)
-        if lemma_chain:
-            recs = lc.decide_batch(p, a0=a0, w0=w0, eps=eps, eps_a=ea, max_steps=5000)
-            chain = np.array([r["decided"] and r["conclusion"] == "minimiser" for r in recs])
-            n_chain += int(chain.sum())
-            rest = np.flatnonzero(~chain)
-        n += n_per
-        if rest.size == 0:
-            continue
-        dec = decide(p, eps=eps[rest], w0=w0[rest], eps_a=ea[rest], a0=a0[rest])
-        c = dec.counts()
-        k += c[SADDLE]
-        und += c[UNDECIDED]
-        div += c[DIVERGED_LABEL]
-        if c[SADDLE] and cex is None:
-            j = int(rest[np.flatnonzero(dec.label == SADDLE)[0]])
+        units.append((p, a0, w0, ea, eps, lemma_chain))
+    # then the decisions, one unit per problem (tasks of their own on a Dask cluster)
+    keys = [f"bnverify-saddle-mc-{claim}-{method}-{ctx.profile}-{ctx.seed}-{i}"
+            for i in range(len(units))]
+    for (p, a0, w0, ea, eps, _), (chained, counts, j) in zip(
+            units, map_units(_saddle_unit, units, keys), strict=True):
+        n_chain += chained
+        n += len(a0)
+        k += counts[0]
+        und += counts[1]
+        div += counts[2]
+        if j is not None and cex is None:
             cex = {**p.to_json(), "a0": float(a0[j]), "w0": w0[j].tolist(),
                    "eps_a": float(ea[j]), "eps": float(eps[j])}
     n_dec = n - und
