@@ -59,9 +59,6 @@ from ..safeio import (
 from ..severity import MEANING, SEVERITIES, severity_counts
 from ._types import jobs_int, seed_int
 
-SYMBOL = {"verified": "ok", "refuted": "REFUTED", "inconclusive": "?", "skipped": "skip",
-          "not-encoded": "-"}
-
 
 def register(sub) -> None:
     p = sub.add_parser(

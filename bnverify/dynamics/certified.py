@@ -60,6 +60,7 @@ import numpy as np
 
 from ..errors import BNVerifyError
 from .batched import CONVERGED_RTOL, HISTORY_FIELDS, METHODS
+from .mp import error_scalars
 
 try:  # python-flint: a core dependency, imported lazily by the rest of the package
     from flint import arb, arb_mat, ctx, fmpq, fmpz
@@ -317,32 +318,9 @@ def _iterate(method, H, diag, u, w, a, eps, eps_a, noise, steps, stride, abort_b
 
 
 def _scalars(method, Hx, g, u, w, a, eps, noise, zero):
-    half = arb(1) / 2
-    Hw = Hx(w)
-    wg = _dot(w, g, zero)
-    s2 = _dot(w, Hw, zero)
-    sig = s2.sqrt()
-    t = wg / s2
-    e = [ui - t * wi for ui, wi in zip(u, w, strict=False)]
-    if method == "gd":
-        et = [ui - wi for ui, wi in zip(u, w, strict=False)]
-        a_rep, eff = None, eps
-    else:
-        a_rep = a if method == "bngd" else wg / sig
-        c = a_rep / sig
-        et = [ui - c * wi for ui, wi in zip(u, w, strict=False)]
-        eff = eps * c * t
-    et2 = _dot(et, Hx(et), zero)
-    e2 = et2 if method == "gd" else _dot(e, Hx(e), zero)
-    return {
-        "a": a_rep,
-        "loss": half * et2 + half * noise,
-        "w_norm": _dot(w, w, zero).sqrt(),
-        "eff_step": eff,
-        "e_norm_H": _sqrt0(e2),
-        "e_tilde_norm_H": _sqrt0(et2),
-        "et2": et2,
-    }
+    """:func:`bnverify.dynamics.mp.error_scalars` in ball arithmetic."""
+    return error_scalars(method, Hx, lambda x, y: _dot(x, y, zero), g, u, w, a, eps, noise,
+                         half=arb(1) / 2, sqrt=lambda x: x.sqrt(), sqrt_nonneg=_sqrt0)
 
 
 def _sqrt0(x):

@@ -190,6 +190,40 @@ def _dot(x, y, zero):
     return sum(map(mul, x, y), zero)
 
 
+def error_scalars(method, Hx, dot, g, u, w, a, eps, noise, *, half, sqrt, sqrt_nonneg):
+    """The reported quantities at ``(a, w)`` -- ``a`` (for MBNGD its effective ``w^T g /
+    sigma``), the loss, ``||w||``, the effective step (Eq. 11), ``||e||_H``, ``||e~||_H`` and
+    ``et2 = ||e~||_H^2`` -- in whatever arithmetic the arguments carry: mpmath numbers or
+    fractions (this engine) or Arb balls (``certified``).  ``Hx`` multiplies by ``H``, ``dot`` is
+    the inner product, ``sqrt_nonneg`` the square root of a quantity >= 0 (for balls: of its
+    nonnegative part)."""
+    Hw = Hx(w)
+    wg = dot(w, g)
+    s2 = dot(w, Hw)
+    sig = sqrt(s2)
+    t = wg / s2
+    e = [ui - t * wi for ui, wi in zip(u, w, strict=False)]
+    if method == "gd":
+        et = [ui - wi for ui, wi in zip(u, w, strict=False)]
+        a_rep, eff = None, eps
+    else:
+        a_rep = a if method == "bngd" else wg / sig
+        c = a_rep / sig
+        et = [ui - c * wi for ui, wi in zip(u, w, strict=False)]
+        eff = eps * c * t
+    et2 = dot(et, Hx(et))
+    e2 = et2 if method == "gd" else dot(e, Hx(e))
+    return {
+        "a": a_rep,
+        "loss": half * et2 + half * noise,
+        "w_norm": sqrt(dot(w, w)),
+        "eff_step": eff,
+        "e_norm_H": sqrt_nonneg(e2),
+        "e_tilde_norm_H": sqrt_nonneg(et2),
+        "et2": et2,
+    }
+
+
 def _iterate(N: _Num, method, H, diag, u, w, a, eps, eps_a, noise, steps, stride):
     zero = N.from_fraction(Fraction(0))
     half = N.from_fraction(Fraction(1, 2))
@@ -205,30 +239,8 @@ def _iterate(N: _Num, method, H, diag, u, w, a, eps, eps_a, noise, steps, stride
     div_step = None
 
     def scalars(a, w):
-        Hw = Hx(w)
-        wg = _dot(w, g, zero)
-        s2 = _dot(w, Hw, zero)
-        sig = N.sqrt(s2)
-        t = wg / s2
-        e = [ui - t * wi for ui, wi in zip(u, w, strict=False)]
-        if method == "gd":
-            et = [ui - wi for ui, wi in zip(u, w, strict=False)]
-            a_rep, eff = None, eps
-        else:
-            a_rep = a if method == "bngd" else wg / sig
-            c = a_rep / sig
-            et = [ui - c * wi for ui, wi in zip(u, w, strict=False)]
-            eff = eps * c * t
-        et2 = _dot(et, Hx(et), zero)
-        e2 = et2 if method == "gd" else _dot(e, Hx(e), zero)
-        return {
-            "a": a_rep,
-            "loss": half * et2 + half * noise,
-            "w_norm": N.sqrt(_dot(w, w, zero)),
-            "eff_step": eff,
-            "e_norm_H": N.sqrt(e2),
-            "e_tilde_norm_H": N.sqrt(et2),
-        }
+        return error_scalars(method, Hx, lambda x, y: _dot(x, y, zero), g, u, w, a, eps, noise,
+                             half=half, sqrt=N.sqrt, sqrt_nonneg=N.sqrt)
 
     two = N.from_fraction(Fraction(2))
     big = two ** 1024  # the float64 overflow threshold (DIVERGENCE_CRITERION)

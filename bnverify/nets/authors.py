@@ -5,7 +5,7 @@ model's second convolution used (``--setup authors-fixed``); settings, sources a
 The plotted quantity differs from the ``paper`` setup: the *post-update* loss of the minibatch
 of step ``plot_step`` (BN with batch statistics), logged every 10 steps as in the authors'
 ``Model_mnist.train`` (script/ModelAndTest.py:173-196), mean over seeds.  The F3.claims parts
-are evaluated on it with the toolkit's definitions (:func:`claims_parts`, the same logic as
+are evaluated on it with the toolkit's definitions (:func:`bnverify.nets.f3claims.f3_claims_parts`, the same logic as
 ``verdict_f3_claims`` in ``proofs/sec4_2_networks.py``).
 """
 
@@ -292,13 +292,6 @@ def authors_panel_json(p: AuthorsPanelResult) -> dict[str, Any]:
     }
 
 
-def claims_parts(panels: list[Any]) -> dict[str, bool]:
-    """The parts of F3.claims on these panels: :func:`bnverify.nets.f3claims.f3_claims_parts`,
-    the same definition the F3.claims check uses (works on ``experiments.Fig3Panel`` and
-    :class:`AuthorsPanelResult`)."""
-    return f3_claims_parts(panels)
-
-
 def claims_table(panels: list[Any]) -> dict[str, Any]:
     """Numbers behind each F3.claims part, per panel (for the data file and docs/nets.md)."""
     rows = {}
@@ -311,7 +304,7 @@ def claims_table(panels: list[Any]) -> dict[str, Any]:
             "best": {m: [s[m]["best_loss"], s[m]["best_lr"]] for m in s},
             "bn_gain": p.bn_gain(),
         }
-    return {"panels": rows, "parts": claims_parts(panels)}
+    return {"panels": rows, "parts": f3_claims_parts(panels)}
 
 
 def run_authors_fig2(setup: str, device: torch.device, seed: int = 0, n_seeds: int = 5,
