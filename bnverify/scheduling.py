@@ -262,6 +262,15 @@ class Cluster:
         return out
 
 
+def _submit(client, fn: Callable[..., Any], args: Sequence[tuple],
+            keys: Sequence[str] | None) -> list[Any]:
+    """``fn(*a)`` for every ``a`` as tasks (impure, :data:`RETRIES` retries, ``keys`` if given)."""
+    kw: dict[str, Any] = {"pure": False, "retries": RETRIES}
+    if keys is not None:
+        kw["key"] = list(keys)
+    return client.map(fn, *zip(*args, strict=True), **kw)
+
+
 def run_units(cluster: Cluster, fn: Callable[..., Any], args: Sequence[tuple],
               keys: Sequence[str] | None = None,
               on_done: Callable[[int, Any], None] | None = None) -> list[Any]:
@@ -273,11 +282,7 @@ def run_units(cluster: Cluster, fn: Callable[..., Any], args: Sequence[tuple],
     if not args:
         return []
     client = cluster.client
-    cols = list(zip(*args, strict=True))
-    kw: dict[str, Any] = {"pure": False, "retries": RETRIES}
-    if keys is not None:
-        kw["key"] = list(keys)
-    futs = client.map(fn, *cols, **kw)
+    futs = _submit(client, fn, args, keys)
     cluster.futures = list(futs)
     index = {f.key: i for i, f in enumerate(futs)}
     out: list[Any] = [None] * len(futs)
@@ -319,11 +324,7 @@ def map_units(fn: Callable[..., Any], args: Sequence[tuple],
     from distributed import worker_client
 
     with worker_client() as client:
-        kw: dict[str, Any] = {"pure": False, "retries": RETRIES}
-        if keys is not None:
-            kw["key"] = list(keys)
-        futs = client.map(fn, *zip(*args, strict=True), **kw)
-        return list(client.gather(futs))
+        return list(client.gather(_submit(client, fn, args, keys)))
 
 
 class DaskPool:
